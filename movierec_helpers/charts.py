@@ -1,0 +1,207 @@
+"""Interactive Altair charts of the data and of learned embeddings.
+
+Every function returns an Altair chart object: the notebook displays it, the tests
+inspect its specification. Selections use the Altair 5+ parameter API
+(``selection_point``/``selection_interval`` with ``add_params``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from movierec_helpers.data import rating_statistics
+
+
+def filtered_histogram(field: str, label: str, selection) -> alt.LayerChart:
+    """Histogram of ``field`` for the selected rows, over the whole data in light grey.
+
+    Args:
+        field: the column to bin.
+        label: the axis title.
+        selection: an Altair selection parameter that filters the top layer.
+
+    Returns:
+        A layered chart without data (the caller's concat chart provides it).
+    """
+    base = (
+        alt.Chart()
+        .mark_bar()
+        .encode(x=alt.X(f"{field}:Q", bin=alt.Bin(maxbins=10), title=label), y="count()")
+        .properties(width=300)
+    )
+    return alt.layer(
+        base.transform_filter(selection),
+        base.encode(color=alt.value("lightgray"), opacity=alt.value(0.7)),
+    ).resolve_scale(y="independent")
+
+
+def category_selector(field: str, selection, scheme: str = "category20") -> alt.Chart:
+    """Bar chart of counts per category; click a bar to select it, shift-click for more."""
+    return (
+        alt.Chart()
+        .mark_bar()
+        .encode(
+            x="count()",
+            y=alt.Y(f"{field}:N"),
+            color=alt.condition(
+                selection,
+                alt.Color(f"{field}:N", scale=alt.Scale(scheme=scheme)),
+                alt.value("lightgray"),
+            ),
+        )
+        .properties(width=300, height=300)
+        .add_params(selection)
+    )
+
+
+def sliced_histograms(table: pd.DataFrame, slice_field: str, what: str) -> alt.HConcatChart:
+    """Histograms of ``rating count`` and ``rating mean``, filtered by a clickable category.
+
+    Args:
+        table: one row per user or movie with ``rating count``, ``rating mean`` and
+            ``slice_field`` columns.
+        slice_field: the category to slice by, e.g. ``"occupation"`` or ``"genre"``.
+        what: ``"user"`` or ``"movie"``, used in axis titles.
+
+    Returns:
+        The three charts side by side, sharing one point selection on ``slice_field``.
+    """
+    selection = alt.selection_point(fields=[slice_field])
+    columns = ["rating count", "rating mean", slice_field]
+    return alt.hconcat(
+        filtered_histogram("rating count", f"# ratings / {what}", selection),
+        filtered_histogram("rating mean", f"mean {what} rating", selection),
+        category_selector(slice_field, selection),
+        data=table[columns],
+    )
+
+
+def user_histograms(ratings: pd.DataFrame, users: pd.DataFrame) -> alt.HConcatChart:
+    """Ratings per user and mean user rating, sliced by occupation."""
+    table = rating_statistics(ratings, "user_id").merge(users, on="user_id")
+    return sliced_histograms(table, "occupation", "user")
+
+
+def movie_histograms(ratings: pd.DataFrame, movies: pd.DataFrame) -> alt.HConcatChart:
+    """Ratings per movie and mean movie rating, sliced by (one sampled) genre."""
+    table = rating_statistics(ratings, "movie_id").merge(movies, on="movie_id")
+    return sliced_histograms(table, "genre", "movie")
+
+
+def embedding_norm_chart(
+    movie_embeddings: Mapping[str, np.ndarray], movies: pd.DataFrame, ratings: pd.DataFrame
+) -> alt.HConcatChart:
+    """Movie embedding norm against number of ratings, one panel per model.
+
+    A brush drawn on any panel highlights the same movies on all of them; hovering
+    shows the nearest movie's title.
+
+    Args:
+        movie_embeddings: model name -> ``[num_movies, d]`` movie embeddings.
+        movies: the movies table.
+        ratings: the ratings the models were trained on.
+
+    Returns:
+        The panels side by side.
+    """
+    counts = np.bincount(ratings["movie_id"].to_numpy(), minlength=len(movies))
+    table = pd.DataFrame(
+        {"title": movies["title"], "genre": movies["genre"], "num_ratings": counts}
+    )
+    for name, vectors in movie_embeddings.items():
+        table[f"norm ({name})"] = np.linalg.norm(vectors, axis=1)
+    brush = alt.selection_interval(encodings=["x", "y"], resolve="global")
+    panels = []
+    for name in movie_embeddings:
+        y = f"norm ({name}):Q"
+        nearest = alt.selection_point(on="pointerover", nearest=True, empty=False, encodings=["x", "y"])
+        points = (
+            alt.Chart()
+            .mark_circle()
+            .encode(
+                x=alt.X("num_ratings:Q", title="number of ratings"),
+                y=alt.Y(y, title=f"embedding norm ({name})"),
+                color=alt.condition(brush, alt.value("#4c78a8"), alt.value("lightgray")),
+                tooltip=["title:N", "num_ratings:Q", y],
+            )
+            .add_params(brush, nearest)
+        )
+        labels = (
+            alt.Chart()
+            .mark_text(align="center", dx=5, dy=-5)
+            .encode(
+                x="num_ratings:Q",
+                y=y,
+                text=alt.condition(nearest, "title:N", alt.value("")),
+            )
+        )
+        panels.append(alt.layer(points, labels))
+    return alt.hconcat(*panels, data=table)
+
+
+def project_tsne(vectors: np.ndarray, *, seed: int, perplexity: float = 40.0, max_iter: int = 400) -> np.ndarray:
+    """Projects embeddings to 2-D with t-SNE on cosine distances.
+
+    Args:
+        vectors: ``[n, d]`` embeddings.
+        seed: random state of t-SNE.
+        perplexity: t-SNE perplexity.
+        max_iter: optimisation steps.
+
+    Returns:
+        ``[n, 2]`` coordinates.
+    """
+    from sklearn.manifold import TSNE
+
+    tsne = TSNE(
+        n_components=2,
+        perplexity=perplexity,
+        metric="cosine",
+        early_exaggeration=10.0,
+        init="pca",
+        max_iter=max_iter,
+        random_state=seed,
+    )
+    return tsne.fit_transform(np.asarray(vectors, dtype=np.float64))
+
+
+def embedding_scatter(projection: np.ndarray, movies: pd.DataFrame) -> alt.Chart:
+    """2-D scatter of projected movie embeddings, coloured by genre.
+
+    Click a genre in the legend to highlight it (shift-click for several); hover a
+    point to see its title.
+
+    Args:
+        projection: ``[num_movies, 2]`` coordinates (e.g. from :func:`project_tsne`).
+        movies: the movies table.
+
+    Returns:
+        The scatter chart.
+    """
+    table = pd.DataFrame(
+        {
+            "x": projection[:, 0],
+            "y": projection[:, 1],
+            "title": movies["title"],
+            "genre": movies["genre"],
+            "all_genres": movies["all_genres"],
+        }
+    )
+    genre_pick = alt.selection_point(fields=["genre"], bind="legend")
+    return (
+        alt.Chart(table)
+        .mark_circle(size=30)
+        .encode(
+            x=alt.X("x:Q", axis=None),
+            y=alt.Y("y:Q", axis=None),
+            color=alt.Color("genre:N", scale=alt.Scale(scheme="category20")),
+            opacity=alt.condition(genre_pick, alt.value(0.9), alt.value(0.05)),
+            tooltip=["title:N", "all_genres:N"],
+        )
+        .add_params(genre_pick)
+        .properties(width=600, height=600)
+    )
