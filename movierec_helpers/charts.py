@@ -70,7 +70,7 @@ def sliced_histograms(table: pd.DataFrame, slice_field: str, what: str) -> alt.H
     Returns:
         The three charts side by side, sharing one point selection on ``slice_field``.
     """
-    selection = alt.selection_point(fields=[slice_field])
+    selection = alt.selection_point(fields=[slice_field], name=f"{slice_field}_pick")
     columns = ["rating count", "rating mean", slice_field]
     return alt.hconcat(
         filtered_histogram("rating count", f"# ratings / {what}", selection),
@@ -114,11 +114,13 @@ def embedding_norm_chart(
     )
     for name, vectors in movie_embeddings.items():
         table[f"norm ({name})"] = np.linalg.norm(vectors, axis=1)
-    brush = alt.selection_interval(encodings=["x", "y"], resolve="global")
+    brush = alt.selection_interval(encodings=["x", "y"], resolve="global", name="brush")
     panels = []
-    for name in movie_embeddings:
+    for i, name in enumerate(movie_embeddings):
         y = f"norm ({name}):Q"
-        nearest = alt.selection_point(on="pointerover", nearest=True, empty=False, encodings=["x", "y"])
+        nearest = alt.selection_point(
+            on="pointerover", nearest=True, empty=False, encodings=["x", "y"], name=f"nearest_{i}"
+        )
         points = (
             alt.Chart()
             .mark_circle()
@@ -191,7 +193,7 @@ def embedding_scatter(projection: np.ndarray, movies: pd.DataFrame) -> alt.Chart
             "all_genres": movies["all_genres"],
         }
     )
-    genre_pick = alt.selection_point(fields=["genre"], bind="legend")
+    genre_pick = alt.selection_point(fields=["genre"], bind="legend", name="genre_legend")
     return (
         alt.Chart(table)
         .mark_circle(size=30)
