@@ -97,8 +97,8 @@ def embedding_norm_chart(
 ) -> alt.HConcatChart:
     """Movie embedding norm against number of ratings, one panel per model.
 
-    A brush drawn on any panel highlights the same movies on all of them; hovering
-    shows the nearest movie's title.
+    A brush drawn on the first panel highlights the same movies on all of them
+    (Vega-Lite defines a selection in one view); hovering shows the nearest title.
 
     Args:
         movie_embeddings: model name -> ``[num_movies, d]`` movie embeddings.
@@ -130,7 +130,7 @@ def embedding_norm_chart(
                 color=alt.condition(brush, alt.value("#4c78a8"), alt.value("lightgray")),
                 tooltip=["title:N", "num_ratings:Q", y],
             )
-            .add_params(brush, nearest)
+            .add_params(*((brush, nearest) if i == 0 else (nearest,)))
         )
         labels = (
             alt.Chart()
