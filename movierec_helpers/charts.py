@@ -15,6 +15,25 @@ import pandas as pd
 
 from movierec_helpers.data import rating_statistics
 
+JUPYTERLAB_MIMETYPE = "application/vnd.vegalite.v5+json"
+
+
+def _jupyterlab_renderer(spec: dict, **_) -> dict:
+    """Sends a chart to JupyterLab's built-in (offline) Vega-Lite renderer.
+
+    Altair's default HTML renderer loads vega-embed from a CDN (no internet in many
+    classrooms) and puts a random element id in every output, which makes stored outputs
+    irreproducible. Its "mimetype" renderer uses "application/vnd.vegalite.v6.json",
+    which JupyterLab 4 does not render (it knows the v3-v5 "+json" types). The charts
+    here use nothing beyond Vega-Lite 5, so they are sent as that type.
+    """
+    spec = {**spec, "$schema": "https://vega.github.io/schema/vega-lite/v5.json"}
+    return {JUPYTERLAB_MIMETYPE: spec, "text/plain": "<Altair chart: open in JupyterLab to see it>"}
+
+
+alt.renderers.register("movierec", _jupyterlab_renderer)
+alt.renderers.enable("movierec")
+
 
 def filtered_histogram(field: str, label: str, selection) -> alt.LayerChart:
     """Histogram of ``field`` for the selected rows, over the whole data in light grey.

@@ -151,6 +151,8 @@ class SoftmaxNetwork:
                 f"The user embedding dimension {output_dim} (last hidden layer) must match "
                 f"the movie embedding dimension {movie_dim}."
             )
+        self.train_rows: tf.Tensor | None = None
+        self.test_rows: tf.Tensor | None = None
         init = tf.random.Generator.from_seed(seed)
         # As tf.feature_column.embedding_column: truncated normal, stddev 1/sqrt(dim).
         self.tables = {
@@ -258,6 +260,7 @@ def build_softmax_model(
         psi, labels = batch(test_rows, test_batch_size)
         return loss_fn(psi, network.movie_embeddings, labels)
 
+    network.train_rows, network.test_rows = train_rows, test_rows
     model = CFModel(
         {"movie_id": network.movie_embeddings},
         train_loss,
