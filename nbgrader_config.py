@@ -6,7 +6,6 @@ generated student release. Grading runs the `movierec` kernel (registered by `ma
 
 c = get_config()  # noqa: F821
 
-c.CourseDirectory.root = "."
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks"
 c.CourseDirectory.submitted_directory = "submitted"

@@ -81,6 +81,12 @@ def execute(names: list[str]) -> None:
         print(f"{name}: executed in {seconds:.1f} s")
 
 
+def tool_env() -> dict[str, str]:
+    """The environment with this interpreter's scripts first on PATH (nbgrader runs `alembic`)."""
+    bin_dir = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+
+
 def release(out: Path = RELEASE, course_dir: Path = ROOT) -> None:
     """Generates the student version of every assignment with nbgrader into ``out``."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,6 +100,7 @@ def release(out: Path = RELEASE, course_dir: Path = ROOT) -> None:
                  "--log-level=WARN"],
                 check=True,
                 cwd=course_dir,
+                env=tool_env(),
             )
     for leftover in out.glob("*/.ipynb_checkpoints"):
         shutil.rmtree(leftover)

@@ -14,8 +14,11 @@ RESULTS_ENV = "MOVIEREC_RESULTS_DIR"
 
 
 @contextlib.contextmanager
-def own_work(*functions: Callable) -> Iterator[None]:
+def own_work(*functions: Callable, also_forbid: tuple[str, ...] = ()) -> Iterator[None]:
     """Checks that graded functions are the student's, and forbids library answers inside.
+
+    Inside the block, the library's functions of the same names (and ``also_forbid``)
+    raise :class:`~movierec_helpers.reference.ReferenceSolutionUsed` when called.
 
     Raises:
         AssertionError: a graded function *is* the library's reference solution.
@@ -25,7 +28,7 @@ def own_work(*functions: Callable) -> Iterator[None]:
         assert not getattr(fn, "__movierec_reference__", False), (
             f"{fn.__name__} is movierec_helpers' own answer; write the function yourself."
         )
-    with forbid_reference_solutions():
+    with forbid_reference_solutions(*(fn.__name__ for fn in functions), *also_forbid):
         yield
 
 

@@ -2,8 +2,9 @@
 
 Later notebooks reuse earlier exercises from the library (as d2l does), but a graded
 exercise must be the student's own work. Test cells run the student's function inside
-:func:`forbid_reference_solutions`; a reference function called while it is active
-raises :class:`ReferenceSolutionUsed`, so wrapping the library's answer fails the test.
+:func:`forbid_reference_solutions` naming the exercise's functions; calling the library
+function of the same name while it is active raises :class:`ReferenceSolutionUsed`, so
+wrapping the library's answer fails the test, while other library helpers stay usable.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 F = TypeVar("F", bound=Callable)
-_forbidden_depth = 0
+_forbidden: list[frozenset[str]] = []
 
 
 class ReferenceSolutionUsed(RuntimeError):
@@ -26,7 +27,7 @@ def reference_solution(fn: F) -> F:
 
     @functools.wraps(fn)
     def guarded(*args, **kwargs):
-        if _forbidden_depth:
+        if any(fn.__name__ in names for names in _forbidden):
             raise ReferenceSolutionUsed(
                 f"Your code called movierec_helpers' {fn.__name__}, the library's own answer "
                 "to this exercise. Write the computation yourself with TensorFlow/NumPy."
@@ -38,11 +39,10 @@ def reference_solution(fn: F) -> F:
 
 
 @contextlib.contextmanager
-def forbid_reference_solutions() -> Iterator[None]:
-    """While active, every :func:`reference_solution` function raises when called."""
-    global _forbidden_depth
-    _forbidden_depth += 1
+def forbid_reference_solutions(*names: str) -> Iterator[None]:
+    """While active, the :func:`reference_solution` functions with these names raise."""
+    _forbidden.append(frozenset(names))
     try:
         yield
     finally:
-        _forbidden_depth -= 1
+        _forbidden.pop()

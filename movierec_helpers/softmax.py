@@ -23,6 +23,7 @@ from movierec_helpers.quiet import tf
 
 FEATURES = ("movie_id", "genre", "year")
 UNKNOWN_YEAR = "unknown"
+HIDDEN_SCALE = 0.1  # hidden weights are used scaled by this (see SoftmaxNetwork)
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ class SoftmaxNetwork:
             [tf.matmul(bag_weights[name], table) for name, table in self.tables.items()], axis=1
         )
         for weight in self.weights:
-            layer = tf.matmul(layer, weight * 0.1)
+            layer = tf.matmul(layer, weight * HIDDEN_SCALE)
         return layer
 
 
@@ -204,6 +205,7 @@ def build_softmax_model(
     test_batch_size: int = 100,
     k: int = 10,
     loss_fn: Callable | None = None,
+    user_embedding_fn: Callable | None = None,
 ) -> tuple[CFModel, SoftmaxNetwork]:
     """Builds the seed's softmax model as a :class:`CFModel`.
 
@@ -224,6 +226,7 @@ def build_softmax_model(
         k: cut-off of the ranking metrics.
         loss_fn: ``(user_embeddings, movie_embeddings, labels) -> loss``; default the
             library's :func:`movierec_helpers.losses.softmax_loss`.
+        user_embedding_fn: ``(network, bag_weights) -> psi``; default ``network(bag_weights)``.
 
     Returns:
         ``(model, network)``.
@@ -232,6 +235,8 @@ def build_softmax_model(
         from movierec_helpers.losses import softmax_loss as loss_fn
     vocab_sizes = {name: len(features.vocabularies[name]) for name in embedding_dims}
     network = SoftmaxNetwork(vocab_sizes, embedding_dims, hidden_dims, seed)
+    if user_embedding_fn is None:
+        user_embedding_fn = SoftmaxNetwork.__call__
     order = np.random.default_rng(seed).permutation(features.num_rows)
     num_test = int(round(holdout_fraction * features.num_rows))
     test_rows = tf.constant(np.sort(order[:num_test]), tf.int64)
@@ -241,7 +246,7 @@ def build_softmax_model(
     def batch(rows, size):
         picked = tf.gather(rows, sampler.uniform([size], maxval=tf.size(rows, tf.int64), dtype=tf.int64))
         labels = sample_labels(tf.gather(features.bags["movie_id"], picked), sampler)
-        return network(features.take(picked)), labels
+        return user_embedding_fn(network, features.take(picked)), labels
 
     def train_loss():
         psi, labels = batch(train_rows, batch_size)
