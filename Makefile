@@ -24,13 +24,16 @@ $(KERNEL): $(STAMP) scripts/install_kernel.py
 	$(PY) scripts/install_kernel.py
 
 lab: setup
-	MOVIEREC_PROGRESS=1 $(JUPYTER) lab --notebook-dir=notebooks
+	MOVIEREC_PROGRESS=1 $(JUPYTER) lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# nbval re-executes every stored solution notebook and compares its outputs.
+NBVAL := --nbval --sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
 test: setup
-	$(PY) -m pytest -q
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m pytest -q tests solutions $(NBVAL)
 
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow" tests
 
 bench: setup
 	$(PY) -m movierec_helpers.bench
