@@ -61,6 +61,7 @@ def build_model(
         {"user_id": U, "movie_id": V},
         train_error,
         [{"train_error": train_error, "test_error": test_error}],
+        jit_compile=False,  # the sparse-matmul gradient has no XLA kernel; skip the attempt
     )
 
 
@@ -116,4 +117,5 @@ def build_regularized_model(
                 "gravity_loss": gravity_loss,
             },
         ],
+        jit_compile=False,
     )
