@@ -27,7 +27,7 @@ lab: setup
 	MOVIEREC_PROGRESS=1 $(JUPYTER) lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # nbval re-executes every stored solution notebook and compares its outputs.
-NBVAL := --nbval --sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
+NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300
 
 test: setup
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m pytest -q tests solutions $(NBVAL)
