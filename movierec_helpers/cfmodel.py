@@ -72,6 +72,9 @@ class CFModel:
         self._iteration = 0
         self._history: list[dict[str, float]] = []
         self._xla = jit_compile
+        # optimizer name -> (optimizer, training function, initial optimizer state): later
+        # calls to train() reuse the traced function instead of tracing it again.
+        self._compiled: dict[str, tuple] = {}
 
     @property
     def embeddings(self) -> dict[str, np.ndarray]:
@@ -129,9 +132,7 @@ class CFModel:
         """
         if num_iterations < 0 or log_every < 1:
             raise ValueError("num_iterations must be >= 0 and log_every >= 1.")
-        opt = _make_optimizer(optimizer, learning_rate)
-        opt.build(self._variables)
-        chunk = self._compile_chunk(opt)
+        opt, chunk = self._prepare(optimizer, learning_rate)
         if not self._history:
             self._record()
         bar = _progress_bar(num_iterations, progress)
@@ -160,6 +161,8 @@ class CFModel:
         finally:
             if bar is not None:
                 bar.close()
+            if isinstance(optimizer, str):
+                self._compiled[optimizer] = (opt, chunk, self._compiled[optimizer][2])
         results = {k: v for k, v in self._history[-1].items() if k != "iteration"}
         summary = ", ".join(f"{k}={v:.4f}" for k, v in results.items())
         print(f"iteration {self._iteration} ({self.device}): {summary}")
@@ -170,6 +173,21 @@ class CFModel:
         return results
 
     # -- internals -------------------------------------------------------------------
+
+    def _prepare(self, optimizer, learning_rate: float):
+        """An optimizer with fresh state (as the seed's train() had) and its step function."""
+        if isinstance(optimizer, str) and optimizer in self._compiled:
+            opt, chunk, initial = self._compiled[optimizer]
+            for var, value in zip(opt.variables, initial):
+                var.assign(value)
+            opt.learning_rate = learning_rate
+            return opt, chunk
+        opt = _make_optimizer(optimizer, learning_rate)
+        opt.build(self._variables)
+        chunk = self._compile_chunk(opt)
+        if isinstance(optimizer, str):
+            self._compiled[optimizer] = (opt, chunk, [v.numpy() for v in opt.variables])
+        return opt, chunk
 
     def _metric_groups(self) -> list[list[str]]:
         return self._group_names

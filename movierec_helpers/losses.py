@@ -65,10 +65,16 @@ def _partial_predictions(U, V, rows, cols):
 
 @tf.custom_gradient
 def _observed_mse(indices, values, U, V, dense_shape):
-    rows, cols = indices[:, 0], indices[:, 1]
     u_blocks, v_blocks = _column_blocks(U), _column_blocks(V)
-    predictions = tf.add_n(
-        [_partial_predictions(u, v, rows, cols) for u, v in zip(u_blocks, v_blocks)]
+    # Two halves of the ratings are independent XLA launches, which TensorFlow's executor
+    # runs on two cores at once.
+    half = tf.size(values) // 2
+    predictions = tf.concat(
+        [
+            tf.add_n([_partial_predictions(u, v, part[:, 0], part[:, 1]) for u, v in zip(u_blocks, v_blocks)])
+            for part in tf.split(indices, tf.stack([half, -1]), axis=0)
+        ],
+        axis=0,
     )
     residuals = predictions - values
     count = tf.cast(tf.size(values), U.dtype)

@@ -163,3 +163,15 @@ def test_training_figure_has_one_panel_per_group_plus_embeddings(ml100k):
     fig = training_figure(model.history, [["train_error", "test_error"]], model.embeddings)
     assert len(fig.axes) == 2
     assert [line.get_label() for line in fig.axes[0].lines] == ["train_error", "test_error"]
+
+
+def test_retraining_reuses_the_step_function_with_fresh_optimizer_state(ml100k):
+    cached, fresh = _small_model(ml100k, seed=9), _small_model(ml100k, seed=9)
+    for model in (cached, fresh):
+        model.train(5, 0.5, optimizer="adagrad", plot_results=False)
+    step_function = cached._compiled["adagrad"][1]
+    cached.train(5, 0.3, optimizer="adagrad", plot_results=False)
+    assert cached._compiled["adagrad"][1] is step_function, "the traced function is reused"
+    fresh._compiled.clear()  # forces a brand-new optimizer, as the seed did on every call
+    fresh.train(5, 0.3, optimizer="adagrad", plot_results=False)
+    np.testing.assert_allclose(cached.embeddings["movie_id"], fresh.embeddings["movie_id"], rtol=1e-6, atol=1e-7)
