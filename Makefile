@@ -37,6 +37,7 @@ test-fast: setup
 
 bench: setup
 	$(PY) -m movierec_helpers.bench
+	$(PY) -m movierec_helpers.bench_scaling
 
 course-time: setup
 	$(PY) -m movierec_helpers.course time
