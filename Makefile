@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 JUPYTER := $(VENV)/bin/jupyter
 STAMP := $(VENV)/.movierec-installed
-KERNEL := $(VENV)/share/jupyter/kernels/movierec/kernel.json
+KERNEL := $(VENV)/share/jupyter/kernels/movierec-grading/kernel.json
 # Graded and tested notebook runs hide progress bars (their output varies run to run).
 export MOVIEREC_PROGRESS ?= 0
 

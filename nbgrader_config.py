@@ -13,14 +13,16 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "my_ratings.csv"]
 
-# Training cells run for up to a minute on a 2-core CPU; a stuck cell is stopped.
+# Training cells run for up to a minute on a 2-core CPU; a stuck cell is stopped. Grading
+# kernels have memory and CPU-time limits (movierec_helpers/limited_kernel.py).
 c.ExecutePreprocessor.timeout = 180
-c.ExecutePreprocessor.kernel_name = "movierec"
-c.Execute.kernel_name = "movierec"
+c.ExecutePreprocessor.kernel_name = "movierec-grading"
+c.Execute.kernel_name = "movierec-grading"
 
 # A missing or deleted test cell is put back from the source and graded.
 c.CheckCellMetadata.enabled = True
 c.OverwriteCells.enabled = True
+c.OverwriteCells.add_missing_cells = True
 c.OverwriteKernelspec.enabled = True
 c.SaveAutoGrades.enabled = True
 

@@ -1,7 +1,8 @@
-"""Registers the ``movierec`` Jupyter kernel inside the virtual environment.
+"""Registers the course's Jupyter kernels inside the virtual environment.
 
-The kernel runs this environment's Python with TensorFlow's C++ log level raised, so
-notebooks (and nbgrader's grading runs) start without TensorFlow log lines.
+- ``movierec``: what students and the notebooks use; TensorFlow's C++ log level raised.
+- ``movierec-grading``: the same with memory and CPU-time limits
+  (:mod:`movierec_helpers.limited_kernel`); nbgrader grades submissions with it.
 """
 
 import json
@@ -9,14 +10,25 @@ import subprocess
 import sys
 from pathlib import Path
 
-subprocess.run(
-    [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", "movierec",
-     "--display-name", "Python 3 (movierec)"],
-    check=True,
-    stdout=subprocess.DEVNULL,
-)
-spec_path = Path(sys.prefix) / "share" / "jupyter" / "kernels" / "movierec" / "kernel.json"
-spec = json.loads(spec_path.read_text())
-spec["env"] = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
-spec_path.write_text(json.dumps(spec, indent=1) + "\n")
-print(f"installed kernel 'movierec' at {spec_path.parent}")
+ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+
+
+def install(name: str, display: str, argv: list[str] | None = None) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", name,
+         "--display-name", display],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    spec_path = Path(sys.prefix) / "share" / "jupyter" / "kernels" / name / "kernel.json"
+    spec = json.loads(spec_path.read_text())
+    spec["env"] = ENV
+    if argv:
+        spec["argv"] = argv
+    spec_path.write_text(json.dumps(spec, indent=1) + "\n")
+    print(f"installed kernel {name!r} at {spec_path.parent}")
+
+
+install("movierec", "Python 3 (movierec)")
+install("movierec-grading", "Python 3 (movierec, grading limits)",
+        [sys.executable, "-m", "movierec_helpers.limited_kernel", "-f", "{connection_file}"])

@@ -1,0 +1,80 @@
+"""``movierec``: the instructor's commands, thin wrappers around nbgrader.
+
+    movierec release                       # notebooks/ from solutions/ (nbgrader generate_assignment)
+    movierec validate NOTEBOOK             # run a notebook's tests as nbgrader would
+    movierec collect ASSIGNMENT ZIP        # downloaded submissions (student_file.ipynb) -> submitted/
+    movierec autograde ASSIGNMENT [--jobs N]
+    movierec feedback ASSIGNMENT [--with-hidden-tests]
+    movierec export [--to grades.csv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from movierec_helpers import autograde as grading
+from movierec_helpers import course
+
+ZIP_FILE_PATTERN = r"^.*/(?P<student_id>[^/]+)_(?P<file_id>[^_/]+\.ipynb)$"  # matched on the full path
+
+
+def collect_zip(course_dir: Path, assignment: str, archive: Path) -> None:
+    """Unpacks a zip of ``<student>_<notebook>.ipynb`` files into ``submitted/`` (nbgrader zip_collect)."""
+    target = course_dir / "downloaded" / assignment / "archive"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(archive, target)
+    subprocess.run(
+        [sys.executable, "-m", "nbgrader", "zip_collect", assignment, "--force",
+         f"--FileNameCollectorPlugin.named_regexp={ZIP_FILE_PATTERN}", "--log-level=ERROR"],
+        cwd=course_dir, env=course.tool_env(), check=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="movierec", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--course", type=Path, default=Path.cwd(), help="course directory")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("release")
+    validate = sub.add_parser("validate")
+    validate.add_argument("notebook", type=Path)
+    collect = sub.add_parser("collect")
+    collect.add_argument("assignment")
+    collect.add_argument("zip", type=Path)
+    grade = sub.add_parser("autograde")
+    grade.add_argument("assignment")
+    grade.add_argument("--jobs", type=int, default=1)
+    grade.add_argument("--report", type=Path, default=None, help="CSV report (default grading-report-<id>.csv)")
+    fb = sub.add_parser("feedback")
+    fb.add_argument("assignment")
+    fb.add_argument("--with-hidden-tests", action="store_true")
+    export = sub.add_parser("export")
+    export.add_argument("--to", type=Path, default=Path("grades.csv"))
+    args = parser.parse_args(argv)
+    root = args.course.resolve()
+
+    if args.command == "release":
+        course.release(out=root / "notebooks", course_dir=root)
+    elif args.command == "validate":
+        return subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(args.notebook)],
+                              cwd=root, env=course.tool_env()).returncode
+    elif args.command == "collect":
+        collect_zip(root, args.assignment, args.zip)
+    elif args.command == "autograde":
+        findings = grading.autograde(root, args.assignment, jobs=args.jobs)
+        report = grading.write_report(findings, args.report or root / f"grading-report-{args.assignment}.csv")
+        for f in findings:
+            print(f"{f.student}: {f.problem} -> {f.action}")
+        print(f"graded {args.assignment}; report: {report}")
+    elif args.command == "feedback":
+        grading.feedback(root, args.assignment, hide_hidden_tests=not args.with_hidden_tests)
+    elif args.command == "export":
+        print(f"wrote {grading.export_grades(root, root / args.to)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
