@@ -38,6 +38,7 @@ test-fast: setup
 bench: setup
 	$(PY) -m movierec_helpers.bench
 	$(PY) -m movierec_helpers.bench_scaling
+	$(PY) -m movierec_helpers.bench_grading
 
 course-time: setup
 	$(PY) -m movierec_helpers.course time

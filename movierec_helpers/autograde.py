@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import shlex
 import shutil
 import subprocess
 import sys
@@ -197,6 +198,15 @@ def _nbgrader(course: Path, *args: str, db: str) -> subprocess.CompletedProcess:
     )
 
 
+def _threads_per_worker(jobs: int) -> dict[str, str]:
+    """Shares the cores between workers: TensorFlow would otherwise start a full pool in each."""
+    import os
+
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    return {"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads,
+            "OMP_NUM_THREADS": threads}
+
+
 def _merge(worker_db: str, main_db: str, assignment: str) -> None:
     """Copies every submission of ``assignment`` from a worker's gradebook into the main one."""
     from nbgrader.api import Gradebook, MissingEntry
@@ -264,12 +274,16 @@ def autograde(course: Path, assignment: str, *, jobs: int = 1, release: Path | N
                     shutil.copytree(course / "submitted" / student / assignment,
                                     copy / "submitted" / student / assignment)
                 worker_db = f"sqlite:///{copy / 'gradebook.db'}"
-                _nbgrader(copy, "generate_assignment", assignment, "--force",
-                          f"--CourseDirectory.release_directory={copy / 'release'}", db=worker_db)
+                nbgrader = [sys.executable, "-m", "nbgrader"]
+                common = [f"--CourseDirectory.db_url={worker_db}", "--log-level=ERROR"]
+                generate = [*nbgrader, "generate_assignment", assignment, "--force",
+                            f"--CourseDirectory.release_directory={copy / 'release'}", *common]
+                grade = [*nbgrader, "autograde", assignment, "--force", *common]
+                # Each worker registers the assignment in its own gradebook, then grades.
+                script = " && ".join(" ".join(shlex.quote(a) for a in cmd) for cmd in (generate, grade))
                 workers.append((copy, worker_db, subprocess.Popen(
-                    [sys.executable, "-m", "nbgrader", "autograde", assignment, "--force",
-                     f"--CourseDirectory.db_url={worker_db}", "--log-level=ERROR"],
-                    cwd=copy, env={**tool_env(), "MOVIEREC_PROGRESS": "0"},
+                    ["bash", "-c", script], cwd=copy,
+                    env={**tool_env(), "MOVIEREC_PROGRESS": "0", **_threads_per_worker(len(shares))},
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
             for copy, worker_db, process in workers:
                 process.wait()

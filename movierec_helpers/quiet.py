@@ -49,4 +49,17 @@ def import_tensorflow() -> ModuleType:
     return tf
 
 
+def import_keras() -> ModuleType:
+    """Imports Keras quietly: with the TensorFlow backend, TensorFlow is imported first (silenced).
+
+    Nothing else here is TensorFlow-specific, so ``KERAS_BACKEND=jax`` or ``torch`` work too.
+    """
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        import_tensorflow()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import keras
+    return keras
+
+
 tf = import_tensorflow()
