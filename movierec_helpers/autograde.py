@@ -209,9 +209,13 @@ def _threads_per_worker(jobs: int) -> dict[str, str]:
 
 def _merge(worker_db: str, main_db: str, assignment: str) -> None:
     """Copies every submission of ``assignment`` from a worker's gradebook into the main one."""
+    import warnings
+
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(worker_db) as worker, Gradebook(main_db) as main:
+    # nbgrader's API triggers SQLAlchemy "not in session" warnings on add_submission; harmless.
+    with warnings.catch_warnings(), Gradebook(worker_db) as worker, Gradebook(main_db) as main:
+        warnings.simplefilter("ignore")
         for sub in worker.assignment_submissions(assignment):
             main.update_or_create_student(sub.student_id)
             try:

@@ -1,6 +1,7 @@
 """``movierec``: the instructor's commands, thin wrappers around nbgrader.
 
     movierec release                       # notebooks/ from solutions/ (nbgrader generate_assignment)
+    movierec sample-class ASSIGNMENT       # a demo class in submitted/ (alice: solution, bob: blank)
     movierec validate NOTEBOOK             # run a notebook's tests as nbgrader would
     movierec collect ASSIGNMENT ZIP        # downloaded submissions (student_file.ipynb) -> submitted/
     movierec autograde ASSIGNMENT [--jobs N]
@@ -34,11 +35,32 @@ def collect_zip(course_dir: Path, assignment: str, archive: Path) -> None:
     )
 
 
+def sample_class(course_dir: Path, assignment: str) -> list[Path]:
+    """Fills ``submitted/`` with a demo class: alice hands in the solution, bob the blank release."""
+    import nbformat
+
+    written = []
+    sources = {"alice": course_dir / "solutions", "bob": course_dir / "notebooks"}
+    for student, folder in sources.items():
+        for path in sorted((folder / assignment).glob("*.ipynb")):
+            nb = nbformat.read(path, as_version=4)
+            for cell in nb.cells:
+                if cell.cell_type == "code":
+                    cell.outputs, cell.execution_count = [], None
+            target = course_dir / "submitted" / student / assignment / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, target)
+            written.append(target)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="movierec", description=__doc__.split("\n\n")[0])
     parser.add_argument("--course", type=Path, default=Path.cwd(), help="course directory")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("release")
+    sample = sub.add_parser("sample-class")
+    sample.add_argument("assignment")
     validate = sub.add_parser("validate")
     validate.add_argument("notebook", type=Path)
     collect = sub.add_parser("collect")
@@ -58,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "release":
         course.release(out=root / "notebooks", course_dir=root)
+    elif args.command == "sample-class":
+        for path in sample_class(root, args.assignment):
+            print(f"wrote {path.relative_to(root)}")
     elif args.command == "validate":
         return subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(args.notebook)],
                               cwd=root, env=course.tool_env()).returncode

@@ -82,6 +82,8 @@ def test_recorded_quality_matches_the_course_claims():
     assert low_init["test_mse_init_005"] <= 1.0
     assert low_init["test_mse_init_005"] == pytest.approx(0.968, abs=0.03)  # the seed's figure
     assert low_init["test_mse_init_05"] > low_init["test_mse_init_005"]
+    regularized = _recorded("04_regularization")
+    assert regularized["mf_recall_at_10"] > regularized["popular_recall_at_10"]
     softmax = _recorded("05_softmax_model")
     assert softmax["recall_at_10"] > softmax["popular_recall_at_10"]
     assert softmax["train_loss"] == pytest.approx(5.5, abs=0.4)
