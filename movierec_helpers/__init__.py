@@ -1,7 +1,18 @@
-"""Helpers for the movierec course: data, training loops, recommendation utilities, charts.
+"""movierec_helpers: what the course notebooks import.
 
-Notebooks import what they need from the submodules, e.g.
-``from movierec_helpers.data import load_movielens, split_ratings``.
+- ``data``: MovieLens loading, checks, splits, the student's own ratings;
+- ``models``: the training loop (CFModel) and the models built on it;
+- ``evaluation``: scores, recommendations, ranking metrics, 2-D maps;
+- ``charts``: Altair charts and Matplotlib training figures;
+- ``exercises``: helpers of the exercises' test cells.
+
+Grading a class is the instructor's package (``movierec_instructor``); benchmarks live in
+the repository's ``benchmarks/`` folder.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("movierec")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0+unknown"

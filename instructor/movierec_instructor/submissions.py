@@ -1,0 +1,149 @@
+"""Checking and repairing every submission before nbgrader grades it.
+
+Each check is one function that takes a student's assignment folder and returns the
+report lines (:class:`Finding`) of what it found and did. A notebook that cannot be graded
+as handed in is set aside (kept as ``*.rejected``) and replaced by the blank release
+notebook, so the student is graded 0 and still appears in the gradebook.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from movierec_instructor.tamper_scan import notebook_code, tampering
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the grading report."""
+
+    student: str
+    assignment: str
+    problem: str
+    action: str
+
+
+def set_aside(path: Path, blank: Path) -> Path:
+    """Keeps ``path`` as ``<name>.rejected`` and puts the blank notebook in its place."""
+    kept = path.with_name(path.name + ".rejected")
+    shutil.move(path, kept)
+    shutil.copy(blank, path)
+    return kept
+
+
+def expected_notebooks(course: Path, assignment: str) -> list[str]:
+    """The notebook names of an assignment, from its source folder."""
+    return sorted(p.name for p in (course / "solutions" / assignment).glob("*.ipynb"))
+
+
+def find_assignment_folder(student_dir: Path, assignment: str, expected: list[str]) -> tuple[Path | None, list[str]]:
+    """The student's folder of the assignment, renaming a misnamed one; None if not submitted."""
+    folder = student_dir / assignment
+    if folder.exists():
+        return folder, []
+    candidates = [d for d in student_dir.iterdir() if d.is_dir() and any((d / n).exists() for n in expected)]
+    if len(candidates) != 1:
+        return None, []
+    candidates[0].rename(folder)
+    return folder, [f"assignment folder named {candidates[0].name!r} -> renamed to {assignment!r}"]
+
+
+def restore_notebook_name(folder: Path, name: str, expected: list[str], blank: Path) -> tuple[bool, str | None]:
+    """Puts a renamed notebook back under ``name``; a missing one becomes the blank notebook.
+
+    Returns:
+        ``(present, note)``: whether the student's own notebook is there to grade, and a
+        report line (``"problem -> action"``) or None.
+    """
+    path = folder / name
+    if path.exists():
+        return True, None
+    strays = sorted(p for p in folder.glob("*.ipynb") if p.name not in expected)
+    if len(strays) == 1:
+        strays[0].rename(path)
+        return True, f"notebook named {strays[0].name!r} -> renamed to {name!r}"
+    shutil.copy(blank, path)
+    return False, f"no notebook {name!r} -> graded as the blank notebook (0)"
+
+
+def read_valid_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, int, str | None]:
+    """Reads a notebook, upgrading old formats; ``(None, 0, why)`` if it is not a valid notebook."""
+    try:
+        version = nbformat.reads(path.read_text(encoding="utf-8"), as_version=nbformat.NO_CONVERT).nbformat
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is handled the same way
+        return None, 0, f"{type(exc).__name__}: {str(exc)[:120]}"
+    return nb, version, None
+
+
+def drop_repeated_cells(nb: nbformat.NotebookNode) -> list[str]:
+    """Removes every graded cell whose ``grade_id`` appeared before; returns the ids removed."""
+    seen, duplicates = set(), []
+    for cell in list(nb.cells):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id and grade_id in seen:
+            nb.cells.remove(cell)
+            duplicates.append(grade_id)
+        seen.add(grade_id)
+    return sorted(set(duplicates))
+
+
+def check_notebook(path: Path, blank: Path) -> list[tuple[str, str]]:
+    """Runs the per-notebook checks on one submitted notebook; returns (problem, action) pairs."""
+    name = path.name
+    nb, version, error = read_valid_notebook(path)
+    if nb is None:
+        kept = set_aside(path, blank)
+        return [(f"{name} is not a valid notebook ({error})",
+                 f"graded as the blank notebook (0); the file is kept as {kept.name}")]
+    notes = []
+    if version < 4:
+        nbformat.write(nb, path)
+        notes.append((f"{name} is in notebook format {version}", "upgraded to format 4"))
+    duplicates = drop_repeated_cells(nb)
+    if duplicates:
+        nbformat.write(nb, path)
+        notes.append((f"{name} repeats graded cells {duplicates}", "kept the first copy of each"))
+    problems = tampering(notebook_code(nb))
+    if problems:
+        kept = set_aside(path, blank)
+        notes.append((f"{name} tampers with the tests: {'; '.join(problems)}",
+                      f"graded 0 for review; the submission is kept as {kept.name}"))
+    return notes
+
+
+def prepare_submissions(course: Path, assignment: str, release: Path) -> list[Finding]:
+    """Checks and repairs ``submitted/*/<assignment>`` before grading.
+
+    Args:
+        course: the course directory.
+        assignment: the assignment id.
+        release: the student release, whose blank notebooks replace unusable submissions.
+
+    Returns:
+        One :class:`Finding` per repair or rejection.
+    """
+    expected = expected_notebooks(course, assignment)
+    findings: list[Finding] = []
+    for student_dir in sorted(p for p in (course / "submitted").iterdir() if p.is_dir()):
+        student = student_dir.name
+        folder, notes = find_assignment_folder(student_dir, assignment, expected)
+        if folder is None:
+            continue  # this student did not submit this assignment
+        pairs = [tuple(n.split(" -> ")) for n in notes]
+        for name in expected:
+            blank = release / assignment / name
+            present, note = restore_notebook_name(folder, name, expected, blank)
+            if note:
+                pairs.append(tuple(note.split(" -> ")))
+            if present:
+                pairs.extend(check_notebook(folder / name, blank))
+        for extra in sorted(p.name for p in folder.glob("*.ipynb") if p.name not in expected):
+            pairs.append((f"extra notebook {extra!r}", "not graded"))
+        findings.extend(Finding(student, assignment, problem, action) for problem, action in pairs)
+    return findings

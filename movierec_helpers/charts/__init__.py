@@ -1,0 +1,21 @@
+"""Charts: interactive Altair charts of data and embeddings, Matplotlib figures of training.
+
+The notebooks use ``from movierec_helpers import charts`` and call the Altair chart
+functions from here; :mod:`movierec_helpers.charts.training` draws training curves.
+"""
+
+from movierec_helpers.charts.interactive import (
+    embedding_norm_chart,
+    embedding_scatter,
+    enable_offline_renderer,
+    movie_histograms,
+    rounded,
+    sliced_histograms,
+    training_curves,
+    user_histograms,
+)
+
+__all__ = [
+    "embedding_norm_chart", "embedding_scatter", "enable_offline_renderer",
+    "movie_histograms", "rounded", "sliced_histograms", "training_curves", "user_histograms",
+]

@@ -1,0 +1,92 @@
+"""Rating movies yourself in plain JupyterLab: a CSV file, filled by hand or by a widget.
+
+The file has two columns, ``title`` and ``rating`` (1-5). :func:`add_my_ratings`
+appends those ratings to the data as a new user, so the notebooks can show that
+user's recommendations. Without a file, notebooks use an existing user.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from movierec_helpers.data.tables import MovieLens
+from movierec_helpers.evaluation.recommend import find_movie
+
+
+class RatingsFileError(ValueError):
+    """Raised when a ratings file cannot be used; the message says which row and why."""
+
+
+def read_my_ratings(path: str | Path, movies: pd.DataFrame) -> pd.DataFrame:
+    """Reads a ``title,rating`` CSV into ``movie_id``/``rating`` rows.
+
+    Titles must match exactly one movie title (case-insensitive); ratings must be 1-5.
+
+    Raises:
+        RatingsFileError: a missing column, an unknown title or a rating out of range.
+    """
+    table = pd.read_csv(path)
+    missing = {"title", "rating"} - set(table.columns)
+    if missing:
+        raise RatingsFileError(f"{path} needs the columns 'title' and 'rating'; missing {sorted(missing)}.")
+    by_title = {t.lower(): i for i, t in zip(movies["movie_id"], movies["title"])}
+    rows = []
+    for line, (title, rating) in enumerate(zip(table["title"], table["rating"]), start=2):
+        key = str(title).strip().lower()
+        if key not in by_title:
+            try:
+                find_movie(movies, str(title))
+                hint = " It matches several titles; copy the full title with its year."
+            except ValueError as exc:
+                hint = " " + str(exc)
+            raise RatingsFileError(f"{path}, line {line}: unknown title {title!r}.{hint}")
+        if not (isinstance(rating, (int, float, np.number)) and 1 <= rating <= 5):
+            raise RatingsFileError(f"{path}, line {line}: rating {rating!r} is not a number from 1 to 5.")
+        rows.append((by_title[key], float(rating)))
+    return pd.DataFrame(rows, columns=["movie_id", "rating"]).drop_duplicates("movie_id", keep="last")
+
+
+def add_my_ratings(data: MovieLens, my_ratings: pd.DataFrame) -> tuple[MovieLens, int]:
+    """Adds your ratings to the data as a new user.
+
+    Returns:
+        ``(data_with_you, your_user_id)``.
+    """
+    user_id = data.num_users
+    new = my_ratings.assign(user_id=user_id, timestamp=0)[["user_id", "movie_id", "rating", "timestamp"]]
+    ratings = pd.concat([data.ratings, new], ignore_index=True)
+    you = pd.DataFrame({"user_id": [user_id], "age": [pd.NA], "sex": [pd.NA], "occupation": ["you"], "zip_code": [pd.NA]})
+    users = pd.concat([data.users, you], ignore_index=True)
+    return MovieLens(ratings=ratings, movies=data.movies, users=users, variant=data.variant), user_id
+
+
+def rating_form(movies: pd.DataFrame, path: str | Path = "my_ratings.csv"):
+    """An ipywidgets form: search a title, pick a rating, save to ``path``.
+
+    Returns:
+        The widget box to display.
+    """
+    import ipywidgets as widgets
+
+    path = Path(path)
+    saved = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["title", "rating"])
+    search = widgets.Combobox(placeholder="type a title", options=tuple(movies["title"]), ensure_option=True)
+    stars = widgets.IntSlider(value=4, min=1, max=5, description="rating")
+    add = widgets.Button(description="save rating")
+    status = widgets.Output()
+
+    def on_add(_):
+        nonlocal saved
+        if not search.value:
+            return
+        saved = pd.concat([saved[saved["title"] != search.value],
+                           pd.DataFrame({"title": [search.value], "rating": [stars.value]})])
+        saved.to_csv(path, index=False)
+        with status:
+            print(f"saved {search.value}: {stars.value} ({len(saved)} ratings in {path})")
+
+    add.on_click(on_add)
+    return widgets.VBox([widgets.HBox([search, stars, add]), status])

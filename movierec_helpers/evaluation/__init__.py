@@ -1,0 +1,7 @@
+"""Looking at what a model learned: scores, recommendations, ranking metrics, 2-D maps.
+
+- :mod:`~movierec_helpers.evaluation.scores`: dot and cosine similarity scores;
+- :mod:`~movierec_helpers.evaluation.recommend`: neighbours and recommendations as tables;
+- :mod:`~movierec_helpers.evaluation.ranking`: precision/recall/NDCG and the leak-free protocol;
+- :mod:`~movierec_helpers.evaluation.projection`: t-SNE maps of embeddings.
+"""

@@ -1,0 +1,10 @@
+"""For the exercises' test cells: own-work checks, recorded results, the reference guard.
+
+These run inside a student's notebook (visible and hidden tests); grading a whole class
+is the instructor's package, ``movierec_instructor``.
+"""
+
+from movierec_helpers.exercises.checks import is_grading, own_work, record_metrics
+from movierec_helpers.exercises.reference import ReferenceSolutionUsed, reference_solution
+
+__all__ = ["ReferenceSolutionUsed", "is_grading", "own_work", "record_metrics", "reference_solution"]

@@ -1,0 +1,52 @@
+"""Helpers used by the notebooks' test cells and result cells."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from movierec_helpers.exercises.reference import forbid_reference_solutions
+
+RESULTS_ENV = "MOVIEREC_RESULTS_DIR"
+
+
+@contextlib.contextmanager
+def own_work(*functions: Callable, also_forbid: tuple[str, ...] = ()) -> Iterator[None]:
+    """Checks that graded functions are the student's, and forbids library answers inside.
+
+    Inside the block, the library's functions of the same names (and ``also_forbid``)
+    raise :class:`~movierec_helpers.exercises.reference.ReferenceSolutionUsed` when called.
+
+    Raises:
+        AssertionError: a graded function *is* the library's reference solution.
+    """
+    for fn in functions:
+        assert callable(fn), f"{fn!r} is not a function: define it in the cell above."
+        assert not getattr(fn, "__movierec_reference__", False), (
+            f"{fn.__name__} is movierec_helpers' own answer; write the function yourself."
+        )
+    with forbid_reference_solutions(*(fn.__name__ for fn in functions), *also_forbid):
+        yield
+
+
+def record_metrics(name: str, **metrics: float) -> None:
+    """Prints a notebook's key results (rounded) and saves them for the test suite.
+
+    Results go to ``$MOVIEREC_RESULTS_DIR/<name>.json`` when that variable is set.
+    """
+    rounded = {key: round(float(value), 4) for key, value in metrics.items()}
+    print(f"recorded {name}: {json.dumps(rounded)}")
+    folder = os.environ.get(RESULTS_ENV)
+    if folder:
+        path = Path(folder) / f"{name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        existing = json.loads(path.read_text()) if path.exists() else {}
+        path.write_text(json.dumps({**existing, **rounded}, indent=1))
+
+
+def is_grading() -> bool:
+    """True while nbgrader executes the notebook (it sets ``NBGRADER_EXECUTION``)."""
+    return bool(os.environ.get("NBGRADER_EXECUTION"))

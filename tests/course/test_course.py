@@ -1,0 +1,220 @@
+"""The course as instructors and students use it: release, grading, recorded results, JupyterLab."""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from movierec_instructor import course
+from movierec_instructor.nbgrader_runner import gradebook_url, run_nbgrader, tool_env
+
+ROOT = Path(__file__).resolve().parents[2]
+ASSIGNMENTS = course.assignments(ROOT)
+pytestmark = pytest.mark.slow
+
+
+def test_course_has_the_six_assignments():
+    assert ASSIGNMENTS == ["01_exploring_movielens", "02_matrix_factorization",
+                           "03_inspecting_embeddings", "04_regularization", "05_softmax_model",
+                           "06_keras_embeddings"]
+
+
+def _cells_signature(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    return [(c.cell_type, c.source, json.dumps(c.metadata.get("nbgrader", {}), sort_keys=True),
+             c.get("outputs", [])) for c in nb.cells]
+
+
+def test_release_is_in_sync_with_solutions(tmp_path):
+    """nbdev-style check: regenerating notebooks/ from solutions/ gives no difference."""
+    out = tmp_path / "release"
+    course.release(ROOT, out)
+    for name in ASSIGNMENTS:
+        fresh, stored = out / name / f"{name}.ipynb", ROOT / "notebooks" / name / f"{name}.ipynb"
+        assert stored.exists(), f"notebooks/{name} is missing: run `make release`"
+        assert _cells_signature(fresh) == _cells_signature(stored), (
+            f"notebooks/{name} is not in sync with solutions/: run `make release`")
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_release_hides_solutions_hidden_tests_and_outputs(name):
+    text = (ROOT / "notebooks" / name / f"{name}.ipynb").read_text()
+    nb = nbformat.reads(text, as_version=4)
+    assert "### BEGIN SOLUTION" not in text and "### BEGIN HIDDEN TESTS" not in text
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert graded, "every assignment has graded cells"
+    assert any("raise NotImplementedError()" in c.source for c in nb.cells)
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_stored_solutions_have_no_stderr_or_errors(name):
+    nb = nbformat.read(course.notebook_path(ROOT, name), as_version=4)
+    assert course.stderr_outputs(nb) == []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.get("execution_count"), "solutions are stored executed"
+            assert not [o for o in cell.outputs if o.output_type == "error"]
+
+
+def _recorded(name):
+    nb = nbformat.read(course.notebook_path(ROOT, name), as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            match = re.search(r"recorded (\S+): (\{.*\})", out.get("text", ""))
+            if match:
+                return json.loads(match.group(2))
+    raise AssertionError(f"{name} records no metrics")
+
+
+def test_recorded_quality_matches_the_course_claims():
+    """Stored outputs are reproduced by nbval, so their recorded figures are real."""
+    assert _recorded("02_matrix_factorization")["train_mse"] < _recorded("02_matrix_factorization")["test_mse"]
+    low_init = _recorded("03_inspecting_embeddings")
+    assert low_init["test_mse_init_005"] <= 1.0
+    assert low_init["test_mse_init_005"] == pytest.approx(0.968, abs=0.03)  # the seed's figure
+    assert low_init["test_mse_init_05"] > low_init["test_mse_init_005"]
+    regularized = _recorded("04_regularization")
+    assert regularized["mf_recall_at_10"] > regularized["popular_recall_at_10"]
+    softmax = _recorded("05_softmax_model")
+    assert softmax["recall_at_10"] > softmax["popular_recall_at_10"]
+    assert softmax["train_loss"] == pytest.approx(5.5, abs=0.4)
+    keras_run = _recorded("06_keras_embeddings")
+    assert keras_run["biased_rmse"] <= 0.93  # Surprise's SVD: 0.929 on a 90/10 split
+    assert keras_run["global_mean_rmse"] == pytest.approx(1.12, abs=0.02)
+    assert keras_run["biased_rmse"] < keras_run["bias_baseline_rmse"] < keras_run["global_mean_rmse"]
+    assert keras_run["biased_rmse"] < keras_run["dot_rmse"], "biases help (the seed's observation)"
+    # What notebook 06 says about the deep model: better than the plain dot product, not the biased one.
+    assert keras_run["biased_rmse"] < keras_run["deep_rmse"] < keras_run["dot_rmse"]
+
+
+def test_regularized_neighbours_of_aladdin_are_animated_films():
+    nb = nbformat.read(course.notebook_path(ROOT, "04_regularization"), as_version=4)
+    cell = next(c for c in nb.cells if c.source.startswith("from movierec_helpers.evaluation.recommend"))
+    table = next(o["data"]["text/plain"] for o in cell.outputs if o.output_type == "execute_result")
+    assert "Lion King, The (1994)" in table or "Beauty and the Beast (1991)" in table
+
+
+# -- grading with nbgrader ---------------------------------------------------------------
+
+CHEAT = '''
+def build_rating_sparse_tensor(ratings_df, num_users, num_movies):
+    from movierec_helpers.models.losses import build_rating_sparse_tensor as library_answer
+    return library_answer(ratings_df, num_users, num_movies)
+'''
+
+
+def _student_copy(source: Path, target: Path, solution_override: dict[str, str] | None = None):
+    nb = nbformat.read(source, as_version=4)
+    for cell in nb.cells:
+        cell_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        if solution_override and cell_id in solution_override:
+            cell.source = solution_override[cell_id]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, target)
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """A class of three: the solutions, the blank release, and a student who wraps the library."""
+    root = tmp_path_factory.mktemp("class")
+    shutil.copytree(ROOT / "solutions", root / "solutions")
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    for name in ASSIGNMENTS:
+        _student_copy(course.notebook_path(ROOT, name), root / "submitted" / "solution" / name / f"{name}.ipynb")
+        _student_copy(ROOT / "notebooks" / name / f"{name}.ipynb",
+                      root / "submitted" / "blank" / name / f"{name}.ipynb")
+    _student_copy(course.notebook_path(ROOT, "02_matrix_factorization"),
+                  root / "submitted" / "wrapper" / "02_matrix_factorization" / "02_matrix_factorization.ipynb",
+                  {"sparse_tensor": CHEAT})
+    db = gradebook_url(root)
+    for name in ASSIGNMENTS:
+        run_nbgrader(root, "generate_assignment", name, "--force",
+                     "--CourseDirectory.release_directory=release", db=db, check=True)
+        run_nbgrader(root, "autograde", name, "--force", db=db, check=True)
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    with Gradebook(db) as gb:
+        for name in ASSIGNMENTS:
+            for sub in gb.assignment_submissions(name):
+                for nb in sub.notebooks:
+                    for grade in nb.grades:
+                        if grade.auto_score is not None:
+                            scores[(sub.student_id, name, grade.name)] = (grade.auto_score, grade.max_score)
+    return scores
+
+
+def test_solutions_get_full_marks(graded_class):
+    solution = {k: v for k, v in graded_class.items() if k[0] == "solution"}
+    assert len({k[1] for k in solution}) == len(ASSIGNMENTS)
+    lost = {k: v for k, v in solution.items() if v[0] != v[1]}
+    assert not lost, f"the solution lost points: {lost}"
+
+
+def test_blank_release_gets_zero(graded_class):
+    blank = {k: v for k, v in graded_class.items() if k[0] == "blank"}
+    assert len({k[1] for k in blank}) == len(ASSIGNMENTS)
+    assert sum(v[0] for v in blank.values()) == 0, blank
+
+
+def test_wrapping_the_library_answer_scores_zero_on_that_exercise(graded_class):
+    assert graded_class[("wrapper", "02_matrix_factorization", "sparse_tensor_tests")] == (0.0, 2.0)
+    assert graded_class[("wrapper", "02_matrix_factorization", "mse_dense_tests")] == (2.0, 2.0)
+
+
+# -- JupyterLab ----------------------------------------------------------------------------
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_jupyterlab_serves_the_course(tmp_path):
+    port, token = _free_port(), "movierec-smoke-test"
+    env = {**tool_env(), "JUPYTER_RUNTIME_DIR": str(tmp_path), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1",
+         f"--port={port}", f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
+         f"--ServerApp.root_dir={ROOT / 'notebooks'}", *(["--allow-root"] if os.geteuid() == 0 else [])],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+
+    def get(path):
+        request = urllib.request.Request(base + path, headers={"Authorization": f"token {token}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read()
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, _ = get("/api/status")
+                break
+            except OSError:
+                assert server.poll() is None, "jupyter lab exited"
+                assert time.monotonic() < deadline, "jupyter lab did not start in 60 s"
+                time.sleep(0.5)
+        assert status == 200
+        listing = json.loads(get("/api/contents/")[1])
+        assert {item["name"] for item in listing["content"]} >= set(ASSIGNMENTS)
+        nb = json.loads(get("/api/contents/02_matrix_factorization/02_matrix_factorization.ipynb")[1])
+        assert nb["type"] == "notebook"
+        specs = json.loads(get("/api/kernelspecs")[1])["kernelspecs"]
+        assert "movierec" in specs
+        assert get("/lab")[0] == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -1,0 +1,113 @@
+"""The tree says who each file is for: students' package, instructors' package, benchmarks."""
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = {"movierec_helpers": ROOT / "movierec_helpers",
+            "movierec_instructor": ROOT / "instructor" / "movierec_instructor"}
+
+
+def _modules(package: str) -> dict[str, Path]:
+    base = PACKAGES[package]
+    found = {}
+    for path in sorted(base.rglob("*.py")):
+        parts = path.relative_to(base).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        found[".".join((package, *parts))] = path
+    return found
+
+
+def _imports(path: Path) -> list[tuple[str, list[str]]]:
+    """(module, names) of every ``from X import names`` / ``import X`` in a file."""
+    tree = ast.parse(path.read_text())
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.append((node.module, [a.name for a in node.names]))
+        elif isinstance(node, ast.Import):
+            out.extend((a.name, []) for a in node.names)
+    return out
+
+
+def test_readme_map_lists_every_module():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Where things are", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"`([\w/.]+)`", section))
+    missing = []
+    for package in PACKAGES:
+        for name, path in _modules(package).items():
+            short = name.split(".", 1)[1] if "." in name else name
+            if path.name == "__init__.py" and name == package:
+                continue
+            if not ({short, name, short.replace(".", "/"), path.name} & listed):
+                missing.append(name)
+    for bench in sorted((ROOT / "benchmarks").glob("*.py")):
+        if f"benchmarks/{bench.name}" not in listed and bench.name not in listed:
+            missing.append(f"benchmarks/{bench.name}")
+    assert not missing, f"README's 'Where things are' does not mention {missing}"
+
+
+def test_student_package_does_not_reach_instructor_code():
+    for name, path in _modules("movierec_helpers").items():
+        for module, _ in _imports(path):
+            assert not module.startswith(("movierec_instructor", "nbgrader", "benchmarks")), (
+                f"{name} imports {module}: students' code must not depend on grading code")
+
+
+def test_importing_the_student_package_loads_no_grading_tool():
+    modules = " ".join(f"import {m};" for m in _modules("movierec_helpers"))
+    code = f"{modules} import sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('nbgrader', 'movierec_instructor')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""}).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGES))
+def test_no_private_names_cross_module_borders(package):
+    for name, path in _modules(package).items():
+        for module, names in _imports(path):
+            private = [n for n in names if n.startswith("_") and n != "__version__"]
+            if module.split(".")[0] in PACKAGES and private:
+                pytest.fail(f"{name} imports private {private} from {module}")
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGES))
+def test_no_import_cycles(package):
+    modules = _modules(package)
+    graph = {name: set() for name in modules}
+    for name, path in modules.items():
+        for module, names in _imports(path):
+            for candidate in [module, *(f"{module}.{n}" for n in names)]:
+                if candidate in modules and candidate != name and not name.startswith(candidate + "."):
+                    # A package's __init__ importing its own submodules is not a cycle.
+                    if not candidate.startswith(name + ".") or modules[name].name != "__init__.py":
+                        graph[name].add(candidate)
+    state = {}
+
+    def visit(node, trail):
+        state[node] = "open"
+        for nxt in graph[node]:
+            if modules[nxt].name == "__init__.py" and node.startswith(nxt + "."):
+                continue
+            if state.get(nxt) == "open":
+                pytest.fail("import cycle: " + " -> ".join([*trail, node, nxt]))
+            if nxt not in state:
+                visit(nxt, [*trail, node])
+        state[node] = "done"
+
+    for node in graph:
+        if node not in state:
+            visit(node, [])
+
+
+def test_benchmarks_are_not_installed():
+    assert not (ROOT / "movierec_helpers" / "bench.py").exists()
+    assert not list((ROOT / "movierec_helpers").rglob("bench*.py"))
+    assert (ROOT / "benchmarks").is_dir()

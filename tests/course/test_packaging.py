@@ -1,0 +1,53 @@
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _normalise(requirement: str) -> tuple[str, str]:
+    name, spec = re.match(r"^([A-Za-z0-9_.\-\[\]]+)\s*(.*)$", requirement.strip()).groups()
+    return name.lower().replace("_", "-"), spec.replace(" ", "")
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = project["dependencies"] + project["optional-dependencies"]["dev"]
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    conda_pins = [d for d in pip_section if not d.startswith("-e")]
+    assert sorted(map(_normalise, conda_pins)) == sorted(map(_normalise, declared))
+    assert "-e ." in pip_section
+    assert "-e ./instructor" in pip_section, "the conda environment is the whole repository's"
+
+
+def test_constraints_pin_every_direct_dependency():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = dict(
+        _normalise(line.replace("==", " ==", 1))
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    instructor = tomllib.loads((ROOT / "instructor/pyproject.toml").read_text())["project"]
+    own = {"movierec"}
+    for requirement in project["dependencies"] + project["optional-dependencies"]["dev"] + [
+            r for r in instructor["dependencies"] if _normalise(r)[0] not in own]:
+        name, _ = _normalise(requirement)
+        assert name in pins, f"{name} has no pinned version in constraints.txt"
+
+
+def test_bundled_data_is_package_data():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "datasets/ml-100k/*" in project["tool"]["setuptools"]["package-data"]["movierec_helpers"]
+    files = {p.name for p in (ROOT / "movierec_helpers/datasets/ml-100k").iterdir()}
+    assert {"ml-100k.inter.gz", "ml-100k.item.gz", "ml-100k.user.gz", "SHA256SUMS", "README.txt"} <= files
+
+
+def test_student_package_does_not_depend_on_grading_tools():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {_normalise(r)[0] for r in project["dependencies"]}
+    assert "nbgrader" not in names, "nbgrader belongs to the instructor package"
+    instructor = tomllib.loads((ROOT / "instructor/pyproject.toml").read_text())["project"]
+    assert instructor["scripts"]["movierec"] == "movierec_instructor.cli:main"
