@@ -14,7 +14,7 @@ c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "my_ratings.csv"]
 
 # Training cells run for up to a minute on a 2-core CPU; a stuck cell is stopped. Grading
-# kernels have memory and CPU-time limits (movierec_helpers/limited_kernel.py).
+# kernels have memory and CPU-time limits (movierec_instructor/limited_kernel.py).
 c.ExecutePreprocessor.timeout = 180
 c.ExecutePreprocessor.kernel_name = "movierec-grading"
 c.Execute.kernel_name = "movierec-grading"

@@ -1,9 +1,13 @@
 """Registers the course's Jupyter kernel, ``movierec``, inside the virtual environment.
 
-The kernel's environment keeps TensorFlow's C++ log lines (start-up messages, oneDNN
-notices on CPUs without AVX-512) out of notebook cells: notebooks import TensorFlow the
-usual way (``import tensorflow as tf``), and nbgrader gives 0 to a test cell that writes
-to stderr. Python deprecation warnings of the libraries are hidden the same way.
+Notebooks import TensorFlow the usual way (``import tensorflow as tf``). TensorFlow's C++
+runtime writes log lines (start-up messages, "oneDNN supports DT_INT64 only on platforms
+with AVX-512" on other CPUs) straight to file descriptor 2, some before its log level is
+read, and ipykernel normally copies that descriptor into the running cell, where nbgrader
+gives 0 to a test cell that writes to stderr. The course kernel therefore starts with
+``capture_fd_output`` off: C-level output goes to the kernel's own log (the terminal of
+``make lab``), while Python's ``sys.stderr`` (tracebacks, warnings) still shows in cells.
+Python deprecation warnings of the libraries are hidden by the kernel's environment.
 """
 
 import json
@@ -12,9 +16,9 @@ import sys
 from pathlib import Path
 
 NAME = "movierec"
+KERNEL_OPTIONS = ["--IPKernelApp.capture_fd_output=False"]
 ENV = {
-    # 3 = errors too: TensorFlow logs a harmless oneDNN "error" on CPUs without AVX-512.
-    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
     "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::FutureWarning",
     "KERAS_BACKEND": "tensorflow",
 }
@@ -31,6 +35,7 @@ def install() -> Path:
     spec_path = Path(sys.prefix) / "share" / "jupyter" / "kernels" / NAME / "kernel.json"
     spec = json.loads(spec_path.read_text())
     spec["env"] = ENV
+    spec["argv"] = [*spec["argv"][:-2], *KERNEL_OPTIONS, *spec["argv"][-2:]]  # before -f {file}
     spec_path.write_text(json.dumps(spec, indent=1) + "\n")
     return spec_path.parent
 

@@ -37,7 +37,11 @@ def install() -> Path:
     shutil.copytree(student, target)
     spec = json.loads((student / "kernel.json").read_text())
     spec["display_name"] = "Python 3 (movierec, grading)"
-    spec["argv"] = [sys.executable, "-m", "movierec_instructor.limited_kernel", "-f", "{connection_file}"]
+    # Interrupts travel as messages: a signal to the launcher would not reach the sandbox.
+    spec["interrupt_mode"] = "message"
+    # The same command line, with the limited launcher in place of ipykernel's.
+    spec["argv"] = [sys.executable, "-m", "movierec_instructor.limited_kernel",
+                    *spec["argv"][spec["argv"].index("ipykernel_launcher") + 1:]]
     (target / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
     return target
 

@@ -51,3 +51,21 @@ def test_student_package_does_not_depend_on_grading_tools():
     assert "nbgrader" not in names, "nbgrader belongs to the instructor package"
     instructor = tomllib.loads((ROOT / "instructor/pyproject.toml").read_text())["project"]
     assert instructor["scripts"]["movierec"] == "movierec_instructor.cli:main"
+
+
+def _readme_test_command() -> str:
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(r"^(make \w+)\s+#.*whole test suite", readme, flags=re.M)
+    assert match, "the README names its test command"
+    return match.group(1)
+
+
+def test_ci_entry_points_call_the_readme_test_command():
+    command = _readme_test_command()
+    assert command == "make test"
+    ci_run = (ROOT / ".ci/run").read_text()
+    assert re.search(rf"^\s*{command}\s*$", ci_run, flags=re.M)
+    workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
+    job = workflow["jobs"]["test"]
+    assert {"ubuntu-24.04", "macos-14"} <= set(job["strategy"]["matrix"]["os"]), "Linux x86-64 and macOS arm64"
+    assert command in [step.get("run") for step in job["steps"]]
