@@ -54,6 +54,7 @@ bench: setup
 	$(PY) benchmarks/engine.py
 	$(PY) benchmarks/scaling.py
 	$(PY) benchmarks/grading.py
+	$(PY) benchmarks/similarity.py
 
 course-time: setup
 	$(PY) -m movierec_instructor.course time

@@ -1,8 +1,12 @@
 """nbgrader configuration for the movierec course.
 
 solutions/ holds the source notebooks (with solutions and hidden tests) and notebooks/ the
-generated student release. Grading runs the `movierec` kernel (registered by `make setup`).
+generated student release. Grading runs the `movierec-grading` kernel (registered by `make setup`).
 """
+
+import os
+
+from jupyter_core.paths import jupyter_runtime_dir
 
 c = get_config()  # noqa: F821
 
@@ -12,6 +16,15 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "my_ratings.csv"]
+
+# Grading kernels run in an OS sandbox without network (movierec_instructor/sandbox.py):
+# they talk to nbgrader over IPC sockets, made under the runtime folder that
+# `movierec autograde` gives each grading run (JUPYTER_RUNTIME_DIR).
+c.KernelManager.transport = "ipc"
+# Only this folder is bound into the sandbox: keep it apart from other kernels' files.
+_sockets = os.path.join(jupyter_runtime_dir(), "movierec-grading")
+os.makedirs(_sockets, mode=0o700, exist_ok=True)
+c.KernelManager.ip = os.path.join(_sockets, "kernel")
 
 # Training cells run for up to a minute on a 2-core CPU; a stuck cell is stopped. Grading
 # kernels have memory and CPU-time limits (movierec_instructor/limited_kernel.py).

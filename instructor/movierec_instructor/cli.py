@@ -3,34 +3,29 @@
     movierec release                       # notebooks/ from solutions/ (nbgrader generate_assignment)
     movierec sample-class ASSIGNMENT       # a demo class in submitted/ (alice: solution, bob: blank)
     movierec validate NOTEBOOK             # run a notebook's tests as nbgrader would
-    movierec collect ASSIGNMENT ZIP        # downloaded submissions (student_file.ipynb) -> submitted/
-    movierec autograde ASSIGNMENT [--jobs N]
+    movierec collect ASSIGNMENT ZIP [--from plain|canvas|moodle] [--mapping ids.csv]
+    movierec autograde ASSIGNMENT [--jobs N] [--no-sandbox]
+    movierec similarity ASSIGNMENT [--threshold 0.6]
     movierec feedback ASSIGNMENT [--with-hidden-tests]
-    movierec export [--to grades.csv]
+    movierec export [--to grades.csv] [--format csv|canvas|moodle] [--mapping ids.csv]
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from movierec_instructor import course
-from movierec_instructor.autograde import autograde
+from movierec_instructor.autograde import autograde, grading_env, runtime_folder
+from movierec_instructor.collect import FORMATS
+from movierec_instructor.lms_export import FORMATS as EXPORT_FORMATS
+from movierec_instructor.lms_export import export_lms
 from movierec_instructor.nbgrader_runner import run_nbgrader
 from movierec_instructor.results import export_grades, feedback, write_report
-
-ZIP_FILE_PATTERN = r"^.*/(?P<student_id>[^/]+)_(?P<file_id>[^_/]+\.ipynb)$"  # matched on the full path
-
-
-def collect_zip(course_dir: Path, assignment: str, archive: Path) -> None:
-    """Unpacks a zip of ``<student>_<notebook>.ipynb`` files into ``submitted/`` (nbgrader zip_collect)."""
-    target = course_dir / "downloaded" / assignment / "archive"
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(archive, target)
-    run_nbgrader(course_dir, "zip_collect", assignment, "--force",
-                 f"--FileNameCollectorPlugin.named_regexp={ZIP_FILE_PATTERN}", check=True)
+from movierec_instructor.sandbox import SandboxUnavailable, check_available
+from movierec_instructor.similarity import DEFAULT_THRESHOLD, similarity, write_csv, write_html
 
 
 def sample_class(course_dir: Path, assignment: str) -> list[Path]:
@@ -44,6 +39,16 @@ def sample_class(course_dir: Path, assignment: str) -> list[Path]:
     return written
 
 
+def similarity_report(course: Path, assignment: str, threshold: float) -> None:
+    """Writes and names the similarity report of an assignment (CSV and HTML)."""
+    matches = similarity(course, assignment)
+    flagged = sum(m.score >= threshold for m in matches)
+    paths = (write_csv(matches, course / f"similarity-{assignment}.csv"),
+             write_html(matches, course / f"similarity-{assignment}.html", threshold))
+    print(f"similarity: {flagged} of {len(matches)} pairs at or above {threshold:.2f}; "
+          f"{paths[0].name}, {paths[1].name}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="movierec", description=__doc__.split("\n\n")[0])
     parser.add_argument("--course", type=Path, default=Path.cwd(), help="course directory")
@@ -53,18 +58,31 @@ def main(argv: list[str] | None = None) -> int:
     sample.add_argument("assignment")
     validate = sub.add_parser("validate")
     validate.add_argument("notebook", type=Path)
+    validate.add_argument("--no-sandbox", action="store_true", help="run the notebook outside the sandbox")
     collect = sub.add_parser("collect")
     collect.add_argument("assignment")
     collect.add_argument("zip", type=Path)
+    collect.add_argument("--from", dest="fmt", choices=FORMATS, default="plain",
+                         help="how the LMS names files (plain: <student>_<notebook>.ipynb)")
+    collect.add_argument("--mapping", type=Path, default=None, help="CSV lms_id,student_id")
     grade = sub.add_parser("autograde")
     grade.add_argument("assignment")
     grade.add_argument("--jobs", type=int, default=1)
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="grade without the OS sandbox (submissions can then read answers; reported)")
     grade.add_argument("--report", type=Path, default=None, help="CSV report (default grading-report-<id>.csv)")
+    grade.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+                       help="similarity report: pairs shown from this score")
+    sim = sub.add_parser("similarity")
+    sim.add_argument("assignment")
+    sim.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     fb = sub.add_parser("feedback")
     fb.add_argument("assignment")
     fb.add_argument("--with-hidden-tests", action="store_true")
     export = sub.add_parser("export")
     export.add_argument("--to", type=Path, default=Path("grades.csv"))
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
+    export.add_argument("--mapping", type=Path, default=None, help="CSV lms_id,student_id (Canvas ids)")
     args = parser.parse_args(argv)
     root = args.course.resolve()
 
@@ -74,22 +92,43 @@ def main(argv: list[str] | None = None) -> int:
         for path in sample_class(root, args.assignment):
             print(f"wrote {path.relative_to(root)}")
     elif args.command == "validate":
-        done = run_nbgrader(root, "validate", str(args.notebook.resolve()), log_level="WARN")
+        if not args.no_sandbox:
+            try:
+                check_available()
+            except SandboxUnavailable as exc:
+                print(exc, file=sys.stderr)
+                return 2
+        with tempfile.TemporaryDirectory() as tmp:
+            env = grading_env(not args.no_sandbox, str(runtime_folder(Path(tmp))))
+            done = run_nbgrader(root, "validate", str(args.notebook.resolve()), log_level="WARN", env=env)
         print(done.stdout, end="")
         print(done.stderr, end="", file=sys.stderr)
         return done.returncode
     elif args.command == "collect":
-        collect_zip(root, args.assignment, args.zip)
+        findings = collect(root, args.assignment, args.zip.resolve(), fmt=args.fmt, mapping=args.mapping)
+        for f in findings:
+            print(f"{f.student}: {f.problem} -> {f.action}")
+        print(f"report: {write_report(findings, root / f'collect-report-{args.assignment}.csv')}")
     elif args.command == "autograde":
-        findings = autograde(root, args.assignment, jobs=args.jobs)
+        try:
+            findings = autograde(root, args.assignment, jobs=args.jobs, sandbox=not args.no_sandbox)
+        except SandboxUnavailable as exc:
+            print(exc, file=sys.stderr)
+            return 2
         report = write_report(findings, args.report or root / f"grading-report-{args.assignment}.csv")
         for f in findings:
             print(f"{f.student}: {f.problem} -> {f.action}")
         print(f"graded {args.assignment}; report: {report}")
+        similarity_report(root, args.assignment, args.threshold)
+    elif args.command == "similarity":
+        similarity_report(root, args.assignment, args.threshold)
     elif args.command == "feedback":
         feedback(root, args.assignment, hide_hidden_tests=not args.with_hidden_tests)
     elif args.command == "export":
-        print(f"wrote {export_grades(root, root / args.to)}")
+        if args.format == "csv":
+            print(f"wrote {export_grades(root, root / args.to)}")
+        else:
+            print(f"wrote {export_lms(root, root / args.to, args.format, mapping=args.mapping)}")
     return 0
 
 

@@ -8,17 +8,20 @@ grades merged into one gradebook), then exported to grades.csv.
 """
 
 import csv
+import hashlib
 import json
 import os
+import socket
 import zipfile
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from movierec_instructor import autograde as grading
-from movierec_instructor.cli import collect_zip
+from movierec_instructor.collect import collect
 from movierec_instructor.nbgrader_runner import run_nbgrader
 from movierec_instructor.results import export_grades, feedback
 from movierec_instructor.tamper_scan import tampering
@@ -185,9 +188,144 @@ CASES = {
 }
 
 
+# Hostile submissions: each tries to get past the OS sandbox (movierec_instructor/sandbox.py).
+# The exploit runs first; the honest part that follows decides the score it deserves.
+READ_SOURCE = """import glob, json, os
+def steal(paths):
+    for path in paths:
+        try:
+            cells = json.load(open(path))["cells"]
+        except (OSError, ValueError, KeyError):
+            continue
+        for cell in cells:
+            src = "".join(cell["source"])
+            if cell["metadata"].get("nbgrader", {}).get("grade_id") == "mean" and "BEGIN SOLUTION" in src:
+                exec(src, globals())
+                return path
+candidates = glob.glob("../../../**/*.ipynb", recursive=True)
+cwds = []
+for pid in os.listdir("/proc"):
+    try:
+        cwds.append(os.readlink(f"/proc/{pid}/cwd"))
+    except OSError:
+        pass
+for top in ["/", "/tmp", os.path.expanduser("~"), *cwds, *os.environ.values()]:
+    if not os.path.isdir(str(top)):
+        continue
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = [d for d in dirnames if d not in ("proc", "sys", "usr", "dev", "lib", ".venv")]
+        if dirpath.count("/") > 9:
+            dirnames[:] = []
+        candidates += [os.path.join(dirpath, f) for f in filenames if f.endswith(".ipynb")]
+stolen = steal(candidates)"""
+
+READ_GRADEBOOK = """import os, sqlite3
+for top in ["../../..", "/", "/tmp"]:
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = [d for d in dirnames if d not in ("proc", "sys", "usr", "dev", "lib", ".venv")]
+        if dirpath.count("/") > 9:
+            dirnames[:] = []
+        if "gradebook.db" in filenames:
+            try:
+                db = sqlite3.connect(os.path.join(dirpath, "gradebook.db"))
+                db.execute("UPDATE grade SET manual_score = 100")
+                db.commit()
+            except sqlite3.Error:
+                pass"""
+
+WRITE_SITE_PACKAGES = """import os
+target = os.path.join(np.__path__[0], "testing", "_private", "utils" + ".py")
+try:
+    with open(target, "a") as fh:
+        fh.write("\\nassert_allclose = lambda *args, **kwargs: None\\n")
+except OSError:
+    pass
+try:
+    with open(os.path.join(os.path.dirname(np.__path__[0]), "sitecustomize" + ".py"), "w") as fh:
+        fh.write("import numpy.testing\\nnumpy.testing.assert_allclose = lambda *a, **k: None\\n")
+except OSError:
+    pass"""
+
+WRITE_OTHERS = """import glob
+for path in glob.glob("../../../*/*/*.ipynb") + glob.glob("../../../../submitted/*/*/*.ipynb"):
+    try:
+        open(path, "w").write("{}")
+    except OSError:
+        pass"""
+
+FORK_BOMB = """import os, time
+forks = 0
+try:
+    for _ in range(3000):
+        if os.fork() == 0:
+            time.sleep(0.5)
+            os.execv("/bin/true", ["true"])
+        forks += 1
+except OSError:
+    pass
+for _ in range(forks):
+    os.wait()
+print(f"forks: {forks}")"""
+
+FILL_DISK = """chunk = b"x" * 2 ** 20
+for target in ("filler.bin", "/tmp/filler.bin"):
+    try:
+        with open(target, "wb") as fh:
+            for _ in range(4096):
+                fh.write(chunk)
+    except OSError:
+        pass"""
+
+NETWORK = {"port": 0}
+
+
+def _exploit(code, honest):
+    """A submission whose first answer cell (not locked, so nbgrader keeps it) runs ``code``."""
+    nb = _solved() if honest else _solved(**WRONG)
+    cell = next(c for c in nb.cells if c.metadata["nbgrader"]["grade_id"] == "cosine")
+    cell.source = code + "\n\n" + cell.source
+    return nb
+
+
+def _network_cheat(path):
+    """Connects to a port the test listens on; on success, it defines the right answers."""
+    code = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {NETWORK['port']}), timeout=3)"
+            ".sendall(b'answers?')\n    connected = True\nexcept OSError:\n    connected = False\n"
+            "if connected:\n    " + MEAN.replace("\n", "\n    ").replace("### BEGIN SOLUTION", "").replace(
+                "### END SOLUTION", "") + "\n    " + MSE.replace("\n", "\n    ").replace(
+                "### BEGIN SOLUTION", "").replace("### END SOLUTION", ""))
+    nb = _solved(**WRONG)
+    cell = next(c for c in nb.cells if c.metadata["nbgrader"]["grade_id"] == "mse")
+    cell.source = cell.source + "\n\n" + code
+    nbformat.write(nb, path)
+
+
+HOSTILE = {
+    "read_source": (lambda p: nbformat.write(_solved(mean=READ_SOURCE), p), 4,
+                    "sandbox: the source notebook is not visible by relative path, /proc or os.walk"),
+    "read_gradebook": (lambda p: nbformat.write(_exploit(READ_GRADEBOOK, honest=False), p), 0,
+                       "sandbox: the gradebook is not visible"),
+    "write_site_packages": (lambda p: nbformat.write(_exploit(WRITE_SITE_PACKAGES, honest=False), p), 0,
+                            "sandbox: the Python environment is read-only"),
+    "write_others": (lambda p: nbformat.write(_exploit(WRITE_OTHERS, honest=True), p), FULL,
+                     "sandbox: other students' folders are not visible"),
+    "network": (_network_cheat, 0, "sandbox: no network"),
+    "fork_bomb": (lambda p: nbformat.write(_exploit(FORK_BOMB, honest=True), p), FULL,
+                  "sandbox: process limit; the notebook still runs"),
+    "fill_disk": (lambda p: nbformat.write(_exploit(FILL_DISK, honest=True), p), FULL,
+                  "sandbox: size-limited scratch folders"),
+}
+CASES.update(HOSTILE)
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course = tmp_path_factory.mktemp("tamper")
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    NETWORK["port"] = listener.getsockname()[1]
+    site_file = Path(np.__file__).parent / "testing" / "_private" / "utils.py"
+    site_before = hashlib.sha256(site_file.read_bytes()).hexdigest()
     (course / "solutions" / ASSIGNMENT).mkdir(parents=True)
     nbformat.write(_source_notebook(), course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     config = (ROOT / "nbgrader_config.py").read_text() + "\nc.ExecutePreprocessor.timeout = 5\n"
@@ -209,7 +347,7 @@ def graded(tmp_path_factory):
             else:
                 CASES[student][0](path)
             zf.write(path, path.name)
-    collect_zip(course, ASSIGNMENT, archive)
+    collect(course, ASSIGNMENT, archive, fmt="plain")
     for student, (write, _, _) in CASES.items():
         target = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         if target.exists():
@@ -231,8 +369,17 @@ def graded(tmp_path_factory):
     with Gradebook(db) as gb:
         scores = {s.student_id: s.score for s in gb.assignment_submissions(ASSIGNMENT)}
         submissions = len(gb.assignment_submissions(ASSIGNMENT))
+    try:
+        listener.accept()
+        connections = 1
+    except BlockingIOError:
+        connections = 0
+    listener.close()
+    site_after = hashlib.sha256(site_file.read_bytes()).hexdigest()
     return {"scores": scores, "submissions": submissions, "findings": findings,
-            "csv": list(csv.DictReader(open(grades_csv))), "course": course}
+            "csv": list(csv.DictReader(open(grades_csv))), "course": course,
+            "connections": connections, "site_unchanged": site_before == site_after,
+            "sitecustomize": (Path(np.__file__).parent.parent / "sitecustomize.py").exists()}
 
 
 @pytest.mark.parametrize("student", sorted(CASES))
@@ -265,6 +412,37 @@ def test_report_names_every_repair_and_rejection(graded):
     assert kept.exists(), "a rejected submission is kept for review"
 
 
+def test_sandbox_keeps_the_outside_untouched(graded):
+    assert graded["connections"] == 0, "a submission reached a port on the grader's loopback"
+    assert graded["site_unchanged"] and not graded["sitecustomize"], "a submission wrote into site-packages"
+    for student in ("solution", "wrong_sum"):
+        path = graded["course"] / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        assert nbformat.read(path, as_version=4).cells, f"{student}'s submission was overwritten"
+
+
+def test_fork_bomb_hits_the_process_limit(graded):
+    from movierec_instructor.sandbox import Limits
+
+    if not os.access("/sys/fs/cgroup/pids", os.W_OK):
+        pytest.skip("no writable pids cgroup here: the process limit is RLIMIT_NPROC, not enforced for root")
+    path = graded["course"] / "autograded" / "fork_bomb" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    text = "".join(o.get("text", "") for c in nbformat.read(path, as_version=4).cells
+                   if c.cell_type == "code" for o in c.outputs)
+    forks = int(text.split("forks: ")[1].split()[0])
+    assert 0 < forks < Limits().processes, f"{forks} processes were started"
+
+
+def test_grading_refuses_without_a_sandbox(tmp_path, monkeypatch):
+    from movierec_instructor import sandbox
+
+    def missing():
+        raise sandbox.SandboxUnavailable(f"No bubblewrap (bwrap) found. {sandbox.HOW_TO_GET_IT}")
+
+    monkeypatch.setattr(sandbox, "bwrap_executable", missing)
+    with pytest.raises(sandbox.SandboxUnavailable, match="--no-sandbox"):
+        grading.autograde(tmp_path, ASSIGNMENT)
+
+
 def test_hidden_tests_never_reach_the_release(graded):
     text = (graded["course"] / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
     assert "BEGIN HIDDEN TESTS" not in text and "normalize the query too" not in text
@@ -281,3 +459,21 @@ def test_static_scan_leaves_ordinary_code_alone():
     ordinary = "import numpy as np\nimport pandas as pd\npd.options.display.max_rows = 10\nx = np.ones(3)\nx[0] = 2"
     assert tampering(ordinary) == []
     assert tampering("import numpy as tf") == ["binds tf to numpy (line 1)"]
+
+
+def test_lms_exports_have_the_documented_columns(graded, tmp_path):
+    from movierec_instructor.lms_export import export_lms
+
+    db = f"sqlite:///{graded['course'] / 'gradebook.db'}"
+    mapping = tmp_path / "ids.csv"
+    mapping.write_text("lms_id,student_id\n4242,solution\n")
+    canvas = list(csv.reader(open(export_lms(graded["course"], tmp_path / "canvas.csv", "canvas",
+                                             mapping=mapping, db=db))))
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT]
+    assert canvas[1] == ["Points Possible", "", "", "", "", str(FULL)]
+    rows = {r[2]: r for r in canvas[2:]}
+    assert rows["solution"][1] == "4242"
+    assert {s: float(r[5]) for s, r in rows.items()} == {s: float(c[1]) for s, c in CASES.items()}
+    moodle = list(csv.reader(open(export_lms(graded["course"], tmp_path / "moodle.csv", "moodle", db=db))))
+    assert moodle[0] == ["ID number", f"{ASSIGNMENT} (Real)"]
+    assert {r[0]: float(r[1]) for r in moodle[1:]} == {s: float(c[1]) for s, c in CASES.items()}
