@@ -6,6 +6,7 @@
     movierec collect ASSIGNMENT ZIP [--from plain|canvas|moodle] [--mapping ids.csv]
     movierec autograde ASSIGNMENT [--jobs N] [--no-sandbox]
     movierec similarity ASSIGNMENT [--threshold 0.6]
+    movierec handout OUT --through ASSIGNMENT [--due ASSIGNMENT]   # the course for students
     movierec feedback ASSIGNMENT [--with-hidden-tests]
     movierec export [--to grades.csv] [--format csv|canvas|moodle] [--mapping ids.csv]
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 from movierec_instructor import course
 from movierec_instructor.autograde import autograde, grading_env, runtime_folder
 from movierec_instructor.collect import FORMATS
+from movierec_instructor.handout import build_handout
 from movierec_instructor.lms_export import FORMATS as EXPORT_FORMATS
 from movierec_instructor.lms_export import export_lms
 from movierec_instructor.nbgrader_runner import run_nbgrader
@@ -76,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     sim = sub.add_parser("similarity")
     sim.add_argument("assignment")
     sim.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    hand = sub.add_parser("handout", help="the course for students, without answers not yet due")
+    hand.add_argument("out", type=Path)
+    hand.add_argument("--through", required=True, help="last assignment handed out")
+    hand.add_argument("--due", default=None, help="last assignment whose answers may ship")
     fb = sub.add_parser("feedback")
     fb.add_argument("assignment")
     fb.add_argument("--with-hidden-tests", action="store_true")
@@ -122,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         similarity_report(root, args.assignment, args.threshold)
     elif args.command == "similarity":
         similarity_report(root, args.assignment, args.threshold)
+    elif args.command == "handout":
+        built = build_handout(root, args.out.resolve(), through=args.through, due=args.due)
+        print(f"wrote {args.out}: notebooks {', '.join(built['notebooks'])}; "
+              f"answers withheld: {', '.join(built['withheld']) or 'none'}")
     elif args.command == "feedback":
         feedback(root, args.assignment, hide_hidden_tests=not args.with_hidden_tests)
     elif args.command == "export":

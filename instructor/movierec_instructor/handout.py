@@ -1,0 +1,181 @@
+"""The student hand-out: the course as students get it, without the answers.
+
+The full repository is for self-learners and instructors: it holds ``solutions/`` (every
+answer and hidden test) and a helper package whose reference functions answer the graded
+exercises (later notebooks reuse them, as d2l's chapters do). What an instructor gives a
+class is built from it:
+
+* the released notebooks of the assignments handed out so far (``--through``);
+* ``movierec_helpers`` with the reference solution of every graded exercise that is not yet
+  due (``--due``) replaced by a function that raises ``NotImplementedError`` saying when it
+  ships. Design: a notebook may only reuse library answers of earlier assignments, so a
+  hand-out whose due assignments are those before the released ones runs; each week's
+  hand-out adds the answers that just became due;
+* the bundled data, the environment files, a student ``Makefile`` (``make lab``,
+  ``make test``), the course kernel's installer, and a short README;
+* nothing else: no ``solutions/``, no hidden tests, no instructor package, no benchmarks.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from movierec_instructor.course import assignments
+
+STUDENT_MAKEFILE = """\
+# movierec (student hand-out): make lab opens the course, make test checks the set-up.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.movierec-installed
+
+.PHONY: setup lab test
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+\t$(PYTHON) -m venv $(VENV)
+\t$(PY) -m pip install --quiet --upgrade pip
+\t$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+\t$(PY) scripts/install_kernel.py
+\ttouch $(STAMP)
+
+lab: setup
+\tMOVIEREC_PROGRESS=1 $(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+test: setup
+\t$(PY) -m pytest -q tests
+"""
+
+STUDENT_TEST = '''"""Checks a student's set-up: the data loads and every notebook of the hand-out opens."""
+
+from pathlib import Path
+
+import nbformat
+
+from movierec_helpers.data import load_course_data
+
+
+def test_data_loads():
+    data, train, test = load_course_data(seed=42)
+    assert (data.num_users, data.num_movies, len(train) + len(test)) == (943, 1682, 100_000)
+
+
+def test_notebooks_open():
+    notebooks = sorted(Path(__file__).resolve().parents[1].glob("notebooks/*/*.ipynb"))
+    assert notebooks
+    for path in notebooks:
+        nbformat.validate(nbformat.read(path, as_version=4))
+'''
+
+README = """# movierec: recommendation systems with TensorFlow, on MovieLens (student hand-out)
+
+```bash
+make lab     # creates .venv, installs the course, opens JupyterLab on notebooks/
+make test    # the same set-up, then checks that data and notebooks are in place
+```
+
+Open `notebooks/<assignment>/<assignment>.ipynb`, replace each `raise NotImplementedError()`
+with your code and run the test cell below it. Hand in the notebook as your instructor says.
+Answers to exercises that are not yet due are not in this copy of `movierec_helpers`; they
+arrive with a later hand-out.
+"""
+
+
+def exercise_functions(course: Path) -> dict[str, str]:
+    """``function name -> assignment`` of every function a graded solution cell defines."""
+    found = {}
+    for assignment in assignments(course):
+        for path in sorted((course / "solutions" / assignment).glob("*.ipynb")):
+            for cell in nbformat.read(path, as_version=4).cells:
+                if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+                    for name in re.findall(r"^def (\w+)\(", cell.source, flags=re.MULTILINE):
+                        found.setdefault(name, assignment)
+    return found
+
+
+def _is_reference(node: ast.FunctionDef) -> bool:
+    return any(getattr(d, "id", getattr(d, "attr", None)) == "reference_solution" for d in node.decorator_list)
+
+
+def strip_answers(source: str, withheld: dict[str, str]) -> tuple[str, list[str]]:
+    """Replaces the bodies of ``@reference_solution`` functions named in ``withheld``.
+
+    Args:
+        source: a module's source.
+        withheld: function name -> the assignment whose exercise it answers.
+
+    Returns:
+        The new source and the names replaced. Signatures and docstrings stay.
+    """
+    tree = ast.parse(source)
+    lines = source.split("\n")
+    replaced = []
+    targets = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and _is_reference(n)
+               and n.name in withheld]
+    for node in sorted(targets, key=lambda n: n.lineno, reverse=True):
+        body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+        first = body[0].lineno - 1 if body else node.body[-1].end_lineno
+        indent = " " * (node.body[0].col_offset)
+        message = (f"{node.name} answers an exercise of {withheld[node.name]}; it ships with the "
+                   "hand-out after that assignment is due.")
+        lines[first:node.end_lineno] = [f"{indent}raise NotImplementedError({message!r})"]
+        replaced.append(node.name)
+    return "\n".join(lines), sorted(replaced)
+
+
+def build_handout(course: Path, out: Path, *, through: str, due: str | None = None) -> dict[str, list[str]]:
+    """Writes the student hand-out into ``out``.
+
+    Args:
+        course: the full course repository.
+        out: an empty or missing folder.
+        through: the last assignment handed out (its notebooks and all earlier ones ship).
+        due: the last assignment whose answers may ship (default: the one before ``through``).
+
+    Returns:
+        ``{"notebooks": [...], "withheld": [...]}``: what shipped and which functions were stubbed.
+
+    Raises:
+        ValueError: unknown assignment, or ``out`` is not empty.
+    """
+    course, out = Path(course).resolve(), Path(out)
+    order = assignments(course)
+    for name in (through, due):
+        if name is not None and name not in order:
+            raise ValueError(f"Unknown assignment {name!r}; the course has {', '.join(order)}.")
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"{out} is not empty; give a new folder for the hand-out.")
+    shipped = order[: order.index(through) + 1]
+    due_index = order.index(due) if due else order.index(through) - 1
+    withheld = {f: a for f, a in exercise_functions(course).items() if order.index(a) > due_index}
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name in shipped:
+        shutil.copytree(course / "notebooks" / name, out / "notebooks" / name,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(course / "movierec_helpers", out / "movierec_helpers",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    stubbed = []
+    for module in sorted((out / "movierec_helpers").rglob("*.py")):
+        new, names = strip_answers(module.read_text(), withheld)
+        if names:
+            module.write_text(new)
+            stubbed += names
+    for name in ("pyproject.toml", "constraints.txt"):
+        shutil.copy(course / name, out / name)
+    environment = (course / "environment.yml").read_text()
+    (out / "environment.yml").write_text("\n".join(
+        line for line in environment.split("\n") if "./instructor" not in line))
+    (out / "scripts").mkdir()
+    shutil.copy(course / "scripts" / "install_kernel.py", out / "scripts" / "install_kernel.py")
+    (out / "tests").mkdir()
+    (out / "tests" / "test_setup.py").write_text(STUDENT_TEST)
+    (out / "Makefile").write_text(STUDENT_MAKEFILE)
+    (out / "README.md").write_text(README)
+    return {"notebooks": shipped, "withheld": sorted(stubbed)}

@@ -1,0 +1,83 @@
+"""The student hand-out: no answers that are not due, and the course still runs."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from movierec_instructor import course
+from movierec_instructor.cli import main
+from movierec_instructor.handout import build_handout, strip_answers
+from movierec_instructor.similarity import MARKERS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def handout(tmp_path_factory):
+    out = tmp_path_factory.mktemp("handout") / "movierec"
+    assert main(["--course", str(ROOT), "handout", str(out), "--through", "02_matrix_factorization",
+                 "--due", "01_exploring_movielens"]) == 0
+    return out
+
+
+def _all_text(folder: Path) -> str:
+    return "\n".join(p.read_text(errors="ignore") for p in folder.rglob("*") if p.is_file() and not p.name.endswith(".gz"))
+
+
+def test_handout_holds_no_answers_and_no_instructor_code(handout):
+    text = _all_text(handout)
+    assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+    assert not (handout / "solutions").exists() and not (handout / "instructor").exists()
+    assert not (handout / "benchmarks").exists()
+    assert "from movierec_instructor" not in text and "import movierec_instructor" not in text
+    assert sorted(p.name for p in (handout / "notebooks").iterdir()) == [
+        "01_exploring_movielens", "02_matrix_factorization"]
+    assert "./instructor" not in (handout / "environment.yml").read_text()
+
+
+def test_answers_not_yet_due_are_withheld(handout):
+    losses = (handout / "movierec_helpers/models/losses.py").read_text()
+    assert "tf.sparse.reorder" not in losses, "Notebook 02's sparse tensor answer"
+    assert "tf.matmul(user_embeddings, user_embeddings, transpose_a=True)" not in losses, "notebook 04's gravity"
+    assert "answers an exercise of 02_matrix_factorization" in losses
+    scores = (handout / "movierec_helpers/evaluation/scores.py").read_text()
+    assert "_unit_rows(items) @" not in scores, "notebook 03's cosine answer"
+    assert "def _unit_rows" in scores, "helpers that answer nothing stay"
+
+
+def test_strip_answers_keeps_signature_and_docstring():
+    source = ('@reference_solution\ndef f(x):\n    """Doc."""\n    y = x + 1\n    return y\n\n\ndef g():\n    return 1\n')
+    new, names = strip_answers(source, {"f": "02_x"})
+    assert names == ["f"]
+    assert '    """Doc."""\n    raise NotImplementedError(' in new and "y = x + 1" not in new
+    assert "def g():\n    return 1" in new
+    compile(new, "m.py", "exec")
+
+
+def test_handout_notebook_runs_with_a_students_correct_answers(handout, tmp_path):
+    name = "02_matrix_factorization"
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source
+               for c in nbformat.read(course.notebook_path(ROOT, name), as_version=4).cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    nb = nbformat.read(handout / "notebooks" / name / f"{name}.ipynb", as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = MARKERS.sub("", answers[grade_id])
+    nb.cells.insert(0, nbformat.v4.new_code_cell(
+        f"import movierec_helpers\nassert movierec_helpers.__file__.startswith({str(handout)!r}), movierec_helpers.__file__"))
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    executed, _ = course.execute_notebook(path, env={"PYTHONPATH": str(handout), "NBGRADER_EXECUTION": "autograde"})
+    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors == []
+
+
+def test_handout_refuses_unknown_assignment_and_a_used_folder(tmp_path):
+    with pytest.raises(ValueError, match="Unknown assignment '99_x'"):
+        build_handout(ROOT, tmp_path / "a", through="99_x")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "file").write_text("x")
+    with pytest.raises(ValueError, match="not empty"):
+        build_handout(ROOT, tmp_path / "b", through="01_exploring_movielens")
