@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 from movierec_instructor.nbgrader_runner import gradebook_url, run_nbgrader
@@ -27,15 +28,28 @@ def write_report(findings: list[Finding], out: Path) -> Path:
 
 
 def feedback(course: Path, assignment: str, *, hide_hidden_tests: bool = True, db: str | None = None) -> None:
-    """Generates HTML feedback; by default with the hidden tests' source removed.
+    """Generates HTML feedback; by default with the hidden tests removed, tracebacks included.
 
-    nbgrader's feedback shows every test cell's source, hidden tests included. With
-    ``hide_hidden_tests`` the hidden parts are cleared first (tracebacks of failed hidden
-    tests can still quote a line).
+    nbgrader's feedback shows every test cell's source, hidden tests included. Here
+    :class:`~movierec_instructor.feedback_filters.ExplainErrors` first replaces traceback
+    lines that quote a hidden test and explains cells stopped by a time or memory limit,
+    then nbgrader's ``ClearHiddenTests`` removes the hidden parts of the sources
+    (``hide_hidden_tests=False`` keeps both).
     """
     course = Path(course).resolve()
-    args = ["generate_feedback", assignment, "--force"]
+    steps = ["nbgrader.preprocessors.GetGrades", "movierec_instructor.feedback_filters.ExplainErrors"]
     if hide_hidden_tests:
-        args.append("--GenerateFeedback.preprocessors=['nbgrader.preprocessors.GetGrades',"
-                    "'nbgrader.preprocessors.ClearHiddenTests','nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']")
+        steps.append("nbgrader.preprocessors.ClearHiddenTests")
+    steps.append("nbconvert.preprocessors.CSSHTMLHeaderPreprocessor")
+    args = ["generate_feedback", assignment, "--force",
+            f"--GenerateFeedback.preprocessors={steps!r}",
+            f"--ExplainErrors.scrub_hidden={hide_hidden_tests}",
+            f"--ExplainErrors.timeout={execution_timeout(course)}"]
     run_nbgrader(course, *args, db=db or gradebook_url(course), check=True)
+
+
+def execution_timeout(course: Path) -> int:
+    """The per-cell timeout of the course's nbgrader_config.py (nbgrader's default 30 s otherwise)."""
+    match = re.findall(r"^c\.ExecutePreprocessor\.timeout\s*=\s*(\d+)", (course / "nbgrader_config.py").read_text(),
+                       flags=re.MULTILINE)
+    return int(match[-1]) if match else 30

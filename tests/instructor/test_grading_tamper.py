@@ -450,9 +450,14 @@ def test_hidden_tests_never_reach_the_release(graded):
 
 def test_feedback_without_hidden_tests(graded):
     feedback(graded["course"], ASSIGNMENT, db=f"sqlite:///{graded['course'] / 'gradebook.db'}")
-    html = (graded["course"] / "feedback" / "wrong_cosine" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
-    assert "assert abs(cosine([3, 0], [1, 1])" not in html
+    def page(student):
+        return (graded["course"] / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    html = page("wrong_cosine")
+    assert "cosine([3, 0]" not in html, "the failed hidden assert is gone from the source and the traceback"
+    assert "&lt;hidden test&gt;" in html and "normalize the query too" in html, "the hint stays"
     assert "column_means" in html
+    assert "stopped after the time limit of 5 s" in page("infinite_loop")
+    assert "ran out of memory (the limit is" in page("memory_bomb")
 
 
 def test_static_scan_leaves_ordinary_code_alone():
