@@ -16,6 +16,8 @@ def compute_scores(
 ) -> np.ndarray:
     """Scores every item against a query.
 
+    Reference answer of notebook 03, graded cell ``compute_scores`` (later notebooks reuse it).
+
     Args:
         query_embedding: vector of shape ``[d]``.
         item_embeddings: matrix of shape ``[N, d]``.

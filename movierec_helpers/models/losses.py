@@ -23,6 +23,8 @@ def build_rating_sparse_tensor(
 ) -> tf.SparseTensor:
     """Builds the sparse rating matrix A (users x movies) of a ratings table.
 
+    Reference answer of notebook 02, graded cell ``sparse_tensor`` (later notebooks reuse it).
+
     Args:
         ratings: DataFrame with zero-based ``user_id``, ``movie_id`` and a ``rating``.
         num_users: number of rows of A.
@@ -99,6 +101,8 @@ def sparse_mean_square_error(
 ) -> tf.Tensor:
     """Mean squared error of U V^T on the observed entries of A.
 
+    Reference answer of notebook 02, graded cell ``mse_dense`` (later notebooks reuse it).
+
     Args:
         sparse_ratings: A as a ``tf.SparseTensor`` of dense shape ``[N, M]``.
         user_embeddings: U, shape ``[N, d]``.
@@ -120,6 +124,8 @@ def sparse_mean_square_error(
 @reference_solution
 def gravity(user_embeddings: tf.Tensor, movie_embeddings: tf.Tensor) -> tf.Tensor:
     """The gravity term (1/(NM)) sum_ij <U_i, V_j>^2, in O((N + M) d^2).
+
+    Reference answer of notebook 04, graded cell ``gravity`` (later notebooks reuse it).
 
     Uses sum_ij <U_i, V_j>^2 = sum((U^T U) * (V^T V)), so the dense N x M matrix
     of predictions is never formed.
@@ -145,6 +151,8 @@ def softmax_loss(
     user_embeddings: tf.Tensor, movie_embeddings: tf.Tensor, labels: tf.Tensor
 ) -> tf.Tensor:
     """Mean softmax cross-entropy of the logits psi(x) V^T against movie labels.
+
+    Reference answer of notebook 05, graded cell ``softmax_loss`` (later notebooks reuse it).
 
     Args:
         user_embeddings: psi(x), shape ``[batch, d]``.

@@ -34,6 +34,8 @@ def build_model(
 ) -> CFModel:
     """Unregularised matrix factorisation trained on the observed MSE.
 
+    Reference answer of notebook 02, graded cell ``build_model`` (later notebooks reuse it).
+
     Args:
         train_ratings: ratings to fit.
         test_ratings: ratings to report the test error on.
@@ -79,6 +81,8 @@ def build_regularized_model(
     seed: int = 0,
 ) -> CFModel:
     """Matrix factorisation with L2 regularisation and the gravity term.
+
+    Reference answer of notebook 04, graded cell ``regularized_model`` (later notebooks reuse it).
 
     The loss is MSE_observed + lambda_r r(U, V) + lambda_g g(U, V).
 
