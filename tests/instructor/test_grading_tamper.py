@@ -457,7 +457,9 @@ def test_feedback_without_hidden_tests(graded):
     assert "&lt;hidden test&gt;" in html and "normalize the query too" in html, "the hint stays"
     assert "column_means" in html
     assert "stopped after the time limit of 5 s" in page("infinite_loop")
-    assert "ran out of memory (the limit is" in page("memory_bomb")
+    # The bomb ends by MemoryError, or, on a loaded machine, by the 5 s limit first: either is explained.
+    bomb = page("memory_bomb")
+    assert "ran out of memory (the limit is" in bomb or "stopped after the time limit of 5 s" in bomb
 
 
 def test_static_scan_leaves_ordinary_code_alone():
