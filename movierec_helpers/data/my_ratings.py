@@ -49,17 +49,30 @@ def read_my_ratings(path: str | Path, movies: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["movie_id", "rating"]).drop_duplicates("movie_id", keep="last")
 
 
+YOU = "you"  # the occupation that marks the student's own user row
+
+
 def add_my_ratings(data: MovieLens, my_ratings: pd.DataFrame) -> tuple[MovieLens, int]:
-    """Adds your ratings to the data as a new user.
+    """Adds your ratings to the data as a new user, or replaces them if you are already in.
+
+    Running the notebook cell again (after saving more ratings) keeps one user for you.
 
     Returns:
         ``(data_with_you, your_user_id)``.
     """
-    user_id = data.num_users
+    already = data.users.loc[data.users["occupation"] == YOU, "user_id"]
+    if len(already):
+        user_id = int(already.iloc[0])
+        users = data.users
+        ratings = data.ratings[data.ratings["user_id"] != user_id]
+    else:
+        user_id = data.num_users
+        you = pd.DataFrame({"user_id": [user_id], "age": [pd.NA], "sex": [pd.NA], "occupation": [YOU],
+                            "zip_code": [pd.NA]})
+        users = pd.concat([data.users, you], ignore_index=True)
+        ratings = data.ratings
     new = my_ratings.assign(user_id=user_id, timestamp=0)[["user_id", "movie_id", "rating", "timestamp"]]
-    ratings = pd.concat([data.ratings, new], ignore_index=True)
-    you = pd.DataFrame({"user_id": [user_id], "age": [pd.NA], "sex": [pd.NA], "occupation": ["you"], "zip_code": [pd.NA]})
-    users = pd.concat([data.users, you], ignore_index=True)
+    ratings = pd.concat([ratings, new], ignore_index=True)
     return MovieLens(ratings=ratings, movies=data.movies, users=users, variant=data.variant), user_id
 
 
@@ -76,17 +89,18 @@ def rating_form(movies: pd.DataFrame, path: str | Path = "my_ratings.csv"):
     search = widgets.Combobox(placeholder="type a title", options=tuple(movies["title"]), ensure_option=True)
     stars = widgets.IntSlider(value=4, min=1, max=5, description="rating")
     add = widgets.Button(description="save rating")
-    status = widgets.Output()
+    status = widgets.Label()
 
     def on_add(_):
         nonlocal saved
         if not search.value:
+            status.value = "Pick a title from the list: type part of it, then choose the full title."
             return
         saved = pd.concat([saved[saved["title"] != search.value],
                            pd.DataFrame({"title": [search.value], "rating": [stars.value]})])
         saved.to_csv(path, index=False)
-        with status:
-            print(f"saved {search.value}: {stars.value} ({len(saved)} ratings in {path})")
+        status.value = (f"saved {search.value}: {stars.value} ({len(saved)} ratings in {path}). "
+                        "Run this cell and the ones below again to see your recommendations.")
 
     add.on_click(on_add)
     return widgets.VBox([widgets.HBox([search, stars, add]), status])

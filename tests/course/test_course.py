@@ -218,3 +218,20 @@ def test_jupyterlab_serves_the_course(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_notebook_03_adds_your_ratings_once_even_when_rerun(tmp_path):
+    """With my_ratings.csv next to it, notebook 03 adds the student as one user, re-run or not."""
+    from nbclient import NotebookClient
+
+    name = "03_inspecting_embeddings"
+    nb = nbformat.read(course.notebook_path(ROOT, name), as_version=4)
+    (tmp_path / "my_ratings.csv").write_text("title,rating\nAladdin (1992),5\nheat (1995),2\n")
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    client = NotebookClient(nb, kernel_name="movierec", timeout=120, resources={"metadata": {"path": str(tmp_path)}})
+    with client.setup_kernel():
+        client.execute_cell(nb.cells[code[0]], code[0])
+        for _ in range(2):  # the student runs the ratings cell twice
+            cell = client.execute_cell(nb.cells[code[1]], code[1])
+            assert "".join(o.get("text", "") for o in cell.outputs) == "added your 2 ratings as user 943\n"
