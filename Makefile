@@ -28,8 +28,11 @@ $(KERNELS)/movierec/kernel.json: $(STAMP) scripts/install_kernel.py
 $(KERNELS)/movierec-grading/kernel.json: $(KERNELS)/movierec/kernel.json instructor/movierec_instructor/kernels.py
 	$(PY) -m movierec_instructor.kernels
 
+# No news feed or update check: classrooms are often offline, and the pop-up distracts.
+LAB_OPTIONS := --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
+
 lab: setup
-	MOVIEREC_PROGRESS=1 $(JUPYTER) lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+	MOVIEREC_PROGRESS=1 $(JUPYTER) lab --notebook-dir=notebooks $(LAB_OPTIONS) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # nbval re-executes every stored solution notebook and compares its outputs; float data
 # that come out of training are compared within tolerances (tests/nbval_tolerance.py).

@@ -182,13 +182,20 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _lab_options() -> list[str]:
+    """The options `make lab` starts JupyterLab with (read from the Makefile)."""
+    line = next(x for x in (ROOT / "Makefile").read_text().splitlines() if x.startswith("LAB_OPTIONS :="))
+    return line.split(":=", 1)[1].split()
+
+
 def test_jupyterlab_serves_the_course(tmp_path):
     port, token = _free_port(), "movierec-smoke-test"
     env = {**tool_env(), "JUPYTER_RUNTIME_DIR": str(tmp_path), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1",
          f"--port={port}", f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
-         f"--ServerApp.root_dir={ROOT / 'notebooks'}", *(["--allow-root"] if os.geteuid() == 0 else [])],
+         f"--ServerApp.root_dir={ROOT / 'notebooks'}", *_lab_options(),
+         *(["--allow-root"] if os.geteuid() == 0 else [])],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
 
@@ -214,7 +221,9 @@ def test_jupyterlab_serves_the_course(tmp_path):
         assert nb["type"] == "notebook"
         specs = json.loads(get("/api/kernelspecs")[1])["kernelspecs"]
         assert "movierec" in specs
-        assert get("/lab")[0] == 200
+        status, page = get("/lab")
+        assert status == 200
+        assert re.search(r'"news":\s*\{"disabled":\s*true\}', page.decode()), "no news pop-up (make lab options)"
     finally:
         server.terminate()
         server.wait(timeout=30)
