@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -11,6 +12,42 @@ from pathlib import Path
 from movierec_helpers.exercises.reference import forbid_reference_solutions
 
 RESULTS_ENV = "MOVIEREC_RESULTS_DIR"
+
+
+class ExerciseNotDone(NotImplementedError):
+    """An exercise's function still raises ``NotImplementedError``.
+
+    IPython shows it as one line (``_render_traceback_``) instead of a long traceback
+    through TensorFlow's generated code.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"ExerciseNotDone: {self}"]
+
+
+def _innermost_function(exc: BaseException) -> str:
+    name, tb = "an exercise", exc.__traceback__
+    while tb is not None:
+        name, tb = tb.tb_frame.f_code.co_name, tb.tb_next
+    return name.removeprefix("tf__")
+
+
+def explains_unfinished_exercises(function: Callable) -> Callable:
+    """Turns a ``NotImplementedError`` from a student's unfinished function into one plain line."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except ExerciseNotDone:
+            raise
+        except NotImplementedError as exc:
+            raise ExerciseNotDone(
+                f"{_innermost_function(exc)} is not written yet: replace `raise NotImplementedError()` "
+                "in its cell with your code, run that cell, then run this one again."
+            ) from None
+
+    return wrapper
 
 
 @contextlib.contextmanager

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from movierec_helpers.exercises.checks import explains_unfinished_exercises
+
 LossFn = Callable[[], tf.Tensor]
 
 
@@ -96,12 +98,14 @@ class CFModel:
         placement = self._variables[0].device.upper()
         return "GPU" if "GPU" in placement else "CPU"
 
+    @explains_unfinished_exercises
     def evaluate(self) -> dict[str, float]:
         """Evaluates every metric (and the loss) now."""
         groups = self._compiled_metrics()
         self._group_names = [list(group) for group in groups]
         return {name: float(value) for group in groups for name, value in group.items()}
 
+    @explains_unfinished_exercises
     def train(
         self,
         num_iterations: int = 100,

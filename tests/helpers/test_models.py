@@ -175,3 +175,19 @@ def test_retraining_reuses_the_step_function_with_fresh_optimizer_state(ml100k):
     fresh._compiled.clear()  # forces a brand-new optimizer, as the seed did on every call
     fresh.train(5, 0.3, optimizer="adagrad", plot_results=False)
     np.testing.assert_allclose(cached.embeddings["movie_id"], fresh.embeddings["movie_id"], rtol=1e-6, atol=1e-7)
+
+
+def test_an_unfinished_exercise_is_one_plain_line():
+    from movierec_helpers.exercises import ExerciseNotDone
+
+    v = tf.Variable(tf.ones([3, 2]))
+
+    def softmax_loss(user_embeddings, movie_embeddings, labels):
+        raise NotImplementedError()
+
+    model = CFModel({"x": v}, lambda: softmax_loss(v, v, 1), [{"loss": lambda: softmax_loss(v, v, 1)}])
+    for call in (lambda: model.train(num_iterations=2, plot_results=False, progress=False), model.evaluate):
+        with pytest.raises(ExerciseNotDone, match=r"^softmax_loss is not written yet") as info:
+            call()
+        assert info.value._render_traceback_() == [f"ExerciseNotDone: {info.value}"], "IPython shows one line"
+        assert info.value.__cause__ is None and info.value.__suppress_context__
