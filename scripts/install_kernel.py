@@ -7,6 +7,7 @@ read, and ipykernel normally copies that descriptor into the running cell, where
 gives 0 to a test cell that writes to stderr. The course kernel therefore starts with
 ``capture_fd_output`` off: C-level output goes to the kernel's own log (the terminal of
 ``make lab``), while Python's ``sys.stderr`` (tracebacks, warnings) still shows in cells.
+TensorFlow's Python logger is set to errors only when the kernel starts.
 Python deprecation warnings of the libraries are hidden by the kernel's environment.
 """
 
@@ -16,7 +17,18 @@ import sys
 from pathlib import Path
 
 NAME = "movierec"
-KERNEL_OPTIONS = ["--IPKernelApp.capture_fd_output=False"]
+KERNEL_OPTIONS = [
+    "--IPKernelApp.capture_fd_output=False",
+    # TensorFlow's Python-side warnings (e.g. Keras' "triggered tf.function retracing") are
+    # advice for library authors, not for students. In an interactive shell TensorFlow sets its
+    # logger to INFO and prints to stdout unless the root logger has a handler: give it one
+    # that shows errors only, and keep TensorFlow's logger at errors.
+    "--IPKernelApp.exec_lines=[" + repr(
+        "import logging as _logging, sys as _sys; _handler = _logging.StreamHandler(_sys.stderr); "
+        "_handler.setLevel(_logging.ERROR); _logging.getLogger().addHandler(_handler); "
+        "_logging.getLogger('tensorflow').setLevel(_logging.ERROR); del _logging, _sys, _handler"
+    ) + "]",
+]
 ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "2",
     "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::FutureWarning",

@@ -15,9 +15,10 @@ import ast
 
 import nbformat
 
+TEST_HELPERS = {"own_work", "record_metrics", "PartialCredit"}
 MODULE_ALIASES = {"np", "numpy", "tf", "tensorflow", "pd", "pandas", "builtins", "sys", "os",
-                  "movierec_helpers", "keras", "math", "unittest", "pytest", "importlib"}
-PROTECTED_NAMES = {"np", "tf", "pd", "own_work", "record_metrics", "AssertionError", "print",
+                  "movierec_helpers", "keras", "math", "unittest", "pytest", "importlib", *TEST_HELPERS}
+PROTECTED_NAMES = {"np", "tf", "pd", *TEST_HELPERS, "AssertionError", "print",
                    "isinstance", "len", "float", "set", "list", "__builtins__", "builtins"}
 ALLOWED_ATTRIBUTE_PREFIXES = ("pd.options", "pandas.options", "np.random", "os.environ")
 KERNEL_ENDERS = {"os._exit", "sys.exit", "exit", "quit", "os.kill", "os.abort", "os.killpg"}
@@ -63,7 +64,7 @@ def tampering(source: str) -> list[str]:
                     isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("movierec_helpers")
                 ):
                     found.append(f"binds {bound} to {alias.name} (line {node.lineno})")
-                if bound in {"own_work", "record_metrics"} and not (
+                if bound in TEST_HELPERS and not (
                     isinstance(node, ast.ImportFrom) and node.module == "movierec_helpers.exercises"
                 ):
                     found.append(f"imports its own {bound} (line {node.lineno})")

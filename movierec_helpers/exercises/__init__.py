@@ -4,7 +4,13 @@ These run inside a student's notebook (visible and hidden tests); grading a whol
 is the instructor's package, ``movierec_instructor``.
 """
 
-from movierec_helpers.exercises.checks import ExerciseNotDone, is_grading, own_work, record_metrics
+from movierec_helpers.exercises.checks import (
+    ExerciseNotDone,
+    PartialCredit,
+    is_grading,
+    own_work,
+    record_metrics,
+)
 from movierec_helpers.exercises.reference import ReferenceSolutionUsed, reference_solution
 
-__all__ = ["ExerciseNotDone", "ReferenceSolutionUsed", "is_grading", "own_work", "record_metrics", "reference_solution"]
+__all__ = ["ExerciseNotDone", "PartialCredit", "ReferenceSolutionUsed", "is_grading", "own_work", "record_metrics", "reference_solution"]

@@ -69,6 +69,44 @@ def own_work(*functions: Callable, also_forbid: tuple[str, ...] = ()) -> Iterato
         yield
 
 
+class PartialCredit:
+    """Awards a test cell's points in parts, with one plain-words line per check.
+
+    nbgrader takes a number that a test cell shows as its result as the cell's score, so
+    a cell ends with ``checks.score``. Any failure inside a check (a failed assert, an
+    error of the student's code) costs that check only; a hidden check says only that it
+    failed. Example::
+
+        checks = PartialCredit()
+        with checks.check(1, "returns one score per item"):
+            assert np.shape(compute_scores(u, V)) == (3,)
+        checks.score
+    """
+
+    def __init__(self) -> None:
+        self.earned = 0.0
+        self.possible = 0.0
+
+    @contextlib.contextmanager
+    def check(self, points: float, what: str, *, hidden: bool = False) -> Iterator[None]:
+        """One check worth ``points``: passes when its block finishes without an error."""
+        self.possible += points
+        label = "a hidden check" if hidden else what
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 - any failure of the student's code fails this check
+            detail = "" if hidden or not str(exc) else f": {str(exc).strip().splitlines()[0]}"
+            print(f"✗ {label} (0 of {points:g}){detail}")
+        else:
+            self.earned += points
+            print(f"✓ {label} ({points:g} of {points:g})")
+
+    @property
+    def score(self) -> float:
+        """The points earned so far (the cell's score when it is the cell's last line)."""
+        return self.earned
+
+
 def record_metrics(name: str, **metrics: float) -> None:
     """Prints a notebook's key results (rounded) and saves them for the test suite.
 

@@ -244,3 +244,22 @@ def test_notebook_03_adds_your_ratings_once_even_when_rerun(tmp_path):
         for _ in range(2):  # the student runs the ratings cell twice
             cell = client.execute_cell(nb.cells[code[1]], code[1])
             assert "".join(o.get("text", "") for o in cell.outputs) == "added your 2 ratings as user 943\n"
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_partial_credit_parts_add_up_to_each_test_cells_points(name):
+    nb = nbformat.read(course.notebook_path(ROOT, name), as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            parts = [float(p) for p in re.findall(r"checks\.check\(([\d.]+),", cell.source)]
+            assert sum(parts) == meta["points"], f"{meta['grade_id']}: parts {parts} vs {meta['points']} points"
+            assert cell.source.rstrip().endswith("checks.score"), f"{meta['grade_id']} must end with checks.score"
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_no_tensorflow_log_lines_in_stored_outputs(name):
+    nb = nbformat.read(course.notebook_path(ROOT, name), as_version=4)
+    texts = [out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
+    noisy = [t[:120] for t in texts if re.search(r"WARNING:tensorflow|^[IWE]0000 ", t, flags=re.MULTILINE)]
+    assert noisy == [], f"TensorFlow log lines in {name}: {noisy}"

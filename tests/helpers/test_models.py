@@ -191,3 +191,21 @@ def test_an_unfinished_exercise_is_one_plain_line():
             call()
         assert info.value._render_traceback_() == [f"ExerciseNotDone: {info.value}"], "IPython shows one line"
         assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_partial_credit_counts_each_check_and_hides_hidden_details(capsys):
+    from movierec_helpers.exercises import PartialCredit
+
+    checks = PartialCredit()
+    with checks.check(1, "first"):
+        assert True
+    with checks.check(1, "second"):
+        assert False, "the plain-words reason"
+    with checks.check(0.5, "secret", hidden=True):
+        raise ValueError("hidden test code must not show")
+    with checks.check(0.5, "errors count as failures"):
+        raise NotImplementedError()
+    assert checks.score == 1.0 and checks.possible == 3.0
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["✓ first (1 of 1)", "✗ second (0 of 1): the plain-words reason",
+                   "✗ a hidden check (0 of 0.5)", "✗ errors count as failures (0 of 0.5)"]

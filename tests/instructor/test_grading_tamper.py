@@ -484,3 +484,9 @@ def test_lms_exports_have_the_documented_columns(graded, tmp_path):
     moodle = list(csv.reader(open(export_lms(graded["course"], tmp_path / "moodle.csv", "moodle", db=db))))
     assert moodle[0] == ["ID number", f"{ASSIGNMENT} (Real)"]
     assert {r[0]: float(r[1]) for r in moodle[1:]} == {s: float(c[1]) for s, c in CASES.items()}
+
+
+def test_static_scan_guards_the_partial_credit_helper():
+    assert tampering("PartialCredit.score = property(lambda self: 99)") == [
+        "assigns PartialCredit.score (line 1)"]
+    assert tampering("class PartialCredit:\n    score = 99") == ["redefines PartialCredit (line 1)"]
