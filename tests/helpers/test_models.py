@@ -200,7 +200,7 @@ def test_partial_credit_counts_each_check_and_hides_hidden_details(capsys):
     with checks.check(1, "first"):
         assert True
     with checks.check(1, "second"):
-        assert False, "the plain-words reason"
+        raise AssertionError("the plain-words reason")
     with checks.check(0.5, "secret", hidden=True):
         raise ValueError("hidden test code must not show")
     with checks.check(0.5, "errors count as failures"):
