@@ -20,7 +20,7 @@ from pathlib import Path
 
 from movierec_instructor import course
 from movierec_instructor.autograde import autograde, grading_env, runtime_folder
-from movierec_instructor.collect import FORMATS
+from movierec_instructor.collect import FORMATS, collect
 from movierec_instructor.handout import build_handout
 from movierec_instructor.lms_export import FORMATS as EXPORT_FORMATS
 from movierec_instructor.lms_export import export_lms
@@ -61,12 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     validate = sub.add_parser("validate")
     validate.add_argument("notebook", type=Path)
     validate.add_argument("--no-sandbox", action="store_true", help="run the notebook outside the sandbox")
-    collect = sub.add_parser("collect")
-    collect.add_argument("assignment")
-    collect.add_argument("zip", type=Path)
-    collect.add_argument("--from", dest="fmt", choices=FORMATS, default="plain",
+    collect_cmd = sub.add_parser("collect")
+    collect_cmd.add_argument("assignment")
+    collect_cmd.add_argument("zip", type=Path)
+    collect_cmd.add_argument("--from", dest="fmt", choices=FORMATS, default="plain",
                          help="how the LMS names files (plain: <student>_<notebook>.ipynb)")
-    collect.add_argument("--mapping", type=Path, default=None, help="CSV lms_id,student_id")
+    collect_cmd.add_argument("--mapping", type=Path, default=None, help="CSV lms_id,student_id")
     grade = sub.add_parser("autograde")
     grade.add_argument("assignment")
     grade.add_argument("--jobs", type=int, default=1)
