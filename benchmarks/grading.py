@@ -62,11 +62,10 @@ def _class(root: Path, mix: dict[str, int]) -> None:
 
 def cell_profile() -> None:
     """Prints the seconds of each cell of notebook 02 as grading runs it."""
-    import nbformat as nbf
     from nbclient import NotebookClient
 
     path = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    nb = nbf.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)
     os.environ["NBGRADER_EXECUTION"] = "autograde"
     client = NotebookClient(nb, kernel_name="movierec", timeout=600,
                             resources={"metadata": {"path": str(path.parent)}})
