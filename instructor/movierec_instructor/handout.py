@@ -19,7 +19,6 @@ class is built from it:
 from __future__ import annotations
 
 import ast
-import re
 import shutil
 from pathlib import Path
 
@@ -87,42 +86,52 @@ arrive with a later hand-out.
 """
 
 
-def exercise_functions(course: Path) -> dict[str, str]:
-    """``function name -> assignment`` of every function a graded solution cell defines."""
+def exercise_assignments(course: Path) -> dict[str, str]:
+    """``exercise (grade_id) -> assignment`` of every graded solution cell of the course."""
     found = {}
     for assignment in assignments(course):
         for path in sorted((course / "solutions" / assignment).glob("*.ipynb")):
             for cell in nbformat.read(path, as_version=4).cells:
-                if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
-                    for name in re.findall(r"^def (\w+)\(", cell.source, flags=re.MULTILINE):
-                        found.setdefault(name, assignment)
+                nbgrader = cell.metadata.get("nbgrader", {})
+                if cell.cell_type == "code" and nbgrader.get("solution"):
+                    found.setdefault(nbgrader["grade_id"], assignment)
     return found
 
 
-def _is_reference(node: ast.FunctionDef) -> bool:
-    return any(getattr(d, "id", getattr(d, "attr", None)) == "reference_solution" for d in node.decorator_list)
+def _answered_exercises(node: ast.FunctionDef) -> list[str]:
+    """The exercises named by a ``@reference_solution("id", ...)`` decorator of ``node``."""
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call) and getattr(
+                decorator.func, "id", getattr(decorator.func, "attr", None)) == "reference_solution":
+            return [arg.value for arg in decorator.args if isinstance(arg, ast.Constant)]
+    return []
 
 
 def strip_answers(source: str, withheld: dict[str, str]) -> tuple[str, list[str]]:
-    """Replaces the bodies of ``@reference_solution`` functions named in ``withheld``.
+    """Replaces the bodies of library answers of the exercises in ``withheld``.
 
     Args:
         source: a module's source.
-        withheld: function name -> the assignment whose exercise it answers.
+        withheld: exercise (grade_id) -> the assignment it belongs to.
 
     Returns:
-        The new source and the names replaced. Signatures and docstrings stay.
+        The new source and the names of the functions replaced. Signatures and
+        docstrings stay.
     """
     tree = ast.parse(source)
     lines = source.split("\n")
     replaced = []
-    targets = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and _is_reference(n)
-               and n.name in withheld]
-    for node in sorted(targets, key=lambda n: n.lineno, reverse=True):
+    targets = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            due_later = [e for e in _answered_exercises(node) if e in withheld]
+            if due_later:
+                targets.append((node, due_later[0]))
+    for node, exercise in sorted(targets, key=lambda t: t[0].lineno, reverse=True):
         body = node.body[1:] if ast.get_docstring(node) is not None else node.body
         first = body[0].lineno - 1 if body else node.body[-1].end_lineno
         indent = " " * (node.body[0].col_offset)
-        message = (f"{node.name} answers an exercise of {withheld[node.name]}; it ships with the "
+        message = (f"{node.name} answers an exercise of {withheld[exercise]}; it ships with the "
                    "hand-out after that assignment is due.")
         lines[first:node.end_lineno] = [f"{indent}raise NotImplementedError({message!r})"]
         replaced.append(node.name)
@@ -153,7 +162,7 @@ def build_handout(course: Path, out: Path, *, through: str, due: str | None = No
         raise ValueError(f"{out} is not empty; give a new folder for the hand-out.")
     shipped = order[: order.index(through) + 1]
     due_index = order.index(due) if due else order.index(through) - 1
-    withheld = {f: a for f, a in exercise_functions(course).items() if order.index(a) > due_index}
+    withheld = {e: a for e, a in exercise_assignments(course).items() if order.index(a) > due_index}
 
     out.mkdir(parents=True, exist_ok=True)
     for name in shipped:

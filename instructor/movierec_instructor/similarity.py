@@ -27,12 +27,16 @@ import io
 import itertools
 import pkgutil
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from copydetect import CodeFingerprint, compare_files
 from copydetect.utils import highlight_overlap
+
+from movierec_helpers.exercises.graded import EXERCISE_OF_FUNCTION
+from movierec_helpers.exercises.reference import library_answers
 
 NOISE = 12  # k: fingerprints cover this many characters of normalized code
 WINDOW = 4  # winnowing window (guarantee threshold = NOISE + WINDOW - 1)
@@ -62,21 +66,22 @@ def solution_cells(path: Path) -> dict[str, str]:
             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
 
 
-def library_references() -> dict[str, str]:
-    """``function name -> source`` of every reference solution in ``movierec_helpers``."""
+def import_library() -> None:
+    """Imports every module of ``movierec_helpers``, so that all its library answers are declared."""
     import movierec_helpers
 
-    found = {}
     for module in pkgutil.walk_packages(movierec_helpers.__path__, "movierec_helpers."):
-        loaded = importlib.import_module(module.name)
-        for name, obj in vars(loaded).items():
-            if getattr(obj, "__movierec_reference__", False) and hasattr(obj, "__wrapped__"):
-                found[name] = inspect.getsource(obj.__wrapped__)
+        importlib.import_module(module.name)
+
+
+def library_references() -> dict[str, dict[str, str]]:
+    """``exercise -> {qualified name: source}`` of the library answers of every exercise."""
+    import_library()
+    found: dict[str, dict[str, str]] = {}
+    for exercise in EXERCISE_OF_FUNCTION.values():
+        for fn in library_answers(exercise):
+            found.setdefault(exercise, {})[fn.__qualname__] = textwrap.dedent(inspect.getsource(fn.__wrapped__))
     return found
-
-
-def _defined_functions(source: str) -> list[str]:
-    return re.findall(r"^def (\w+)\(", source, flags=re.MULTILINE)
 
 
 def _fingerprint(name: str, code: str, boilerplate) -> CodeFingerprint:
@@ -159,9 +164,8 @@ def similarity(course: Path, assignment: str) -> list[Match]:
                      for p in sorted((course / "submitted").glob(f"*/{assignment}/{source.name}"))}
         for exercise, answer in answers.items():
             references = {"solutions": MARKERS.sub("", answer)}
-            for name in _defined_functions(answer):
-                if name in library:
-                    references[f"library:{name}"] = library[name]
+            for name, code in library.get(exercise, {}).items():
+                references[f"library:{name}"] = code
             students = {s: cells.get(exercise, "") for s, cells in submitted.items()}
             matches += compare_codes(exercise, students, references, stubs.get(exercise, ""))
     return sorted(matches, key=lambda m: (-m.score, m.exercise, m.first, m.second))

@@ -11,6 +11,6 @@ from movierec_helpers.exercises.checks import (
     own_work,
     record_metrics,
 )
-from movierec_helpers.exercises.reference import ReferenceSolutionUsed, reference_solution
+from movierec_helpers.exercises.reference import ReferenceSolutionUsed, library_answers, reference_solution
 
-__all__ = ["ExerciseNotDone", "PartialCredit", "ReferenceSolutionUsed", "is_grading", "own_work", "record_metrics", "reference_solution"]
+__all__ = ["ExerciseNotDone", "PartialCredit", "ReferenceSolutionUsed", "is_grading", "library_answers", "own_work", "record_metrics", "reference_solution"]

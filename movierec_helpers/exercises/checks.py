@@ -9,7 +9,8 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from movierec_helpers.exercises.reference import forbid_reference_solutions
+from movierec_helpers.exercises.graded import exercise_of
+from movierec_helpers.exercises.reference import forbid_exercises
 
 RESULTS_ENV = "MOVIEREC_RESULTS_DIR"
 
@@ -54,18 +55,24 @@ def explains_unfinished_exercises(function: Callable) -> Callable:
 def own_work(*functions: Callable, also_forbid: tuple[str, ...] = ()) -> Iterator[None]:
     """Checks that graded functions are the student's, and forbids library answers inside.
 
-    Inside the block, the library's functions of the same names (and ``also_forbid``)
-    raise :class:`~movierec_helpers.exercises.reference.ReferenceSolutionUsed` when called.
+    Inside the block, every library function or method declared as an answer of the
+    functions' exercises (and of the exercises in ``also_forbid``) raises
+    :class:`~movierec_helpers.exercises.reference.ReferenceSolutionUsed` when called, under
+    whatever name it was imported.
+
+    Args:
+        *functions: the student's graded functions.
+        also_forbid: further exercise ids whose library answers are forbidden.
 
     Raises:
-        AssertionError: a graded function *is* the library's reference solution.
+        AssertionError: a graded function *is* a library answer.
     """
     for fn in functions:
         assert callable(fn), f"{fn!r} is not a function: define it in the cell above."
         assert not getattr(fn, "__movierec_reference__", False), (
             f"{fn.__name__} is movierec_helpers' own answer; write the function yourself."
         )
-    with forbid_reference_solutions(*(fn.__name__ for fn in functions), *also_forbid):
+    with forbid_exercises(*(exercise_of(fn.__name__) for fn in functions), *also_forbid):
         yield
 
 

@@ -17,7 +17,7 @@ from movierec_helpers.data.tables import validate_ratings
 from movierec_helpers.exercises.reference import reference_solution
 
 
-@reference_solution
+@reference_solution("sparse_tensor")
 def build_rating_sparse_tensor(
     ratings: pd.DataFrame, num_users: int, num_movies: int
 ) -> tf.SparseTensor:
@@ -95,7 +95,7 @@ def _observed_mse(indices, values, U, V, dense_shape):
     return loss, grad
 
 
-@reference_solution
+@reference_solution("mse_dense", "mse_gather")
 def sparse_mean_square_error(
     sparse_ratings: tf.SparseTensor, user_embeddings: tf.Tensor, movie_embeddings: tf.Tensor
 ) -> tf.Tensor:
@@ -121,7 +121,7 @@ def sparse_mean_square_error(
     )
 
 
-@reference_solution
+@reference_solution("gravity")
 def gravity(user_embeddings: tf.Tensor, movie_embeddings: tf.Tensor) -> tf.Tensor:
     """The gravity term (1/(NM)) sum_ij <U_i, V_j>^2, in O((N + M) d^2).
 
@@ -138,7 +138,7 @@ def gravity(user_embeddings: tf.Tensor, movie_embeddings: tf.Tensor) -> tf.Tenso
     return tf.reduce_sum(gram_u * gram_v) / (n * m)
 
 
-@reference_solution
+@reference_solution("regularized_model")
 def l2_regularization(user_embeddings: tf.Tensor, movie_embeddings: tf.Tensor) -> tf.Tensor:
     """r(U, V) = (1/N) sum_i ||U_i||^2 + (1/M) sum_j ||V_j||^2."""
     return tf.reduce_mean(tf.reduce_sum(tf.square(user_embeddings), axis=1)) + tf.reduce_mean(
@@ -146,7 +146,7 @@ def l2_regularization(user_embeddings: tf.Tensor, movie_embeddings: tf.Tensor) -
     )
 
 
-@reference_solution
+@reference_solution("softmax_loss")
 def softmax_loss(
     user_embeddings: tf.Tensor, movie_embeddings: tf.Tensor, labels: tf.Tensor
 ) -> tf.Tensor:

@@ -21,7 +21,7 @@ def init_embeddings(num_rows: int, dim: int, stddev: float, seed: int, name: str
     return tf.Variable(values, name=name)
 
 
-@reference_solution
+@reference_solution("build_model")
 def build_model(
     train_ratings: pd.DataFrame,
     test_ratings: pd.DataFrame,
@@ -67,7 +67,7 @@ def build_model(
     )
 
 
-@reference_solution
+@reference_solution("regularized_model")
 def build_regularized_model(
     train_ratings: pd.DataFrame,
     test_ratings: pd.DataFrame,

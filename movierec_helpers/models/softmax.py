@@ -20,6 +20,7 @@ import tensorflow as tf
 from movierec_helpers.data.split import permutation_split
 from movierec_helpers.data.tables import validate_ratings
 from movierec_helpers.evaluation.ranking import ranking_metrics
+from movierec_helpers.exercises.reference import reference_solution
 from movierec_helpers.models.cfmodel import CFModel
 
 UNKNOWN_YEAR = "unknown"
@@ -182,6 +183,7 @@ class SoftmaxNetwork:
         """Every trainable variable."""
         return [*self.tables.values(), *self.weights]
 
+    @reference_solution("user_embeddings")
     def __call__(self, bag_weights: Mapping[str, tf.Tensor]) -> tf.Tensor:
         """psi(x) for a batch given as bag weights (see :meth:`UserFeatures.take`)."""
         layer = tf.concat(

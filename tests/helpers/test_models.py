@@ -4,7 +4,13 @@ import pytest
 import tensorflow as tf
 
 from movierec_helpers.data import split_ratings
-from movierec_helpers.exercises.reference import ReferenceSolutionUsed, forbid_reference_solutions
+from movierec_helpers.exercises import own_work
+from movierec_helpers.exercises.reference import (
+    ReferenceSolutionUsed,
+    forbid_exercises,
+    library_answers,
+    reference_solution,
+)
 from movierec_helpers.models.cfmodel import CFModel, TrainingDivergedError
 from movierec_helpers.models.losses import (
     build_rating_sparse_tensor,
@@ -14,6 +20,7 @@ from movierec_helpers.models.losses import (
     sparse_mean_square_error,
 )
 from movierec_helpers.models.mf import build_model, build_regularized_model
+from movierec_helpers.models.softmax import SoftmaxNetwork
 
 TOY = pd.DataFrame({"user_id": [0, 0, 1, 2, 2], "movie_id": [0, 1, 3, 2, 0],
                     "rating": [5.0, 3.0, 1.0, 4.0, 2.0]})
@@ -76,12 +83,37 @@ def test_softmax_loss_matches_numpy_and_checks_dims():
         softmax_loss(psi, np.zeros((4, 5), np.float32), labels)
 
 
-def test_reference_functions_refuse_while_forbidden():
-    with forbid_reference_solutions("sparse_mean_square_error"):
-        A = build_rating_sparse_tensor(TOY, 3, 4)  # not forbidden here
+def test_reference_functions_refuse_while_their_exercise_is_forbidden():
+    with forbid_exercises("mse_gather"):
+        A = build_rating_sparse_tensor(TOY, 3, 4)  # answers another exercise: allowed
+        shortcut = sparse_mean_square_error  # another name does not help
         with pytest.raises(ReferenceSolutionUsed, match="sparse_mean_square_error"):
-            sparse_mean_square_error(A, *_toy_problem(2))
+            shortcut(A, *_toy_problem(2))
     sparse_mean_square_error(A, *_toy_problem(2))
+
+
+def test_softmax_network_call_answers_user_embeddings():
+    net = SoftmaxNetwork({"movie_id": 4}, {"movie_id": 2}, [2], seed=0)
+    bags = {"movie_id": tf.ones([1, 4]) / 4}
+    assert net(bags).shape == (1, 2)
+    def user_embeddings(network, bag_weights):
+        return network(bag_weights)  # the shortcut a student might try
+
+    with own_work(user_embeddings):
+        with pytest.raises(ReferenceSolutionUsed, match="SoftmaxNetwork.__call__"):
+            user_embeddings(net, bags)
+
+
+def test_every_exercise_has_its_library_answers_declared():
+    import movierec_helpers.evaluation.scores  # noqa: F401 - registers its answers
+    import movierec_helpers.models.mf  # noqa: F401
+    import movierec_helpers.models.softmax  # noqa: F401
+    assert {fn.__qualname__ for fn in library_answers("mse_gather")} == {"sparse_mean_square_error"}
+    assert {fn.__qualname__ for fn in library_answers("regularized_model")} == {
+        "build_regularized_model", "l2_regularization"}
+    assert [fn.__qualname__ for fn in library_answers("user_embeddings")] == ["SoftmaxNetwork.__call__"]
+    with pytest.raises(TypeError, match="Name the exercises"):
+        reference_solution(lambda x: x)
 
 
 def _small_model(ml100k, seed=0, dim=8, init=0.1):

@@ -47,9 +47,12 @@ def test_answers_not_yet_due_are_withheld(handout):
 
 
 def test_strip_answers_keeps_signature_and_docstring():
-    source = ('@reference_solution\ndef f(x):\n    """Doc."""\n    y = x + 1\n    return y\n\n\ndef g():\n    return 1\n')
-    new, names = strip_answers(source, {"f": "02_x"})
-    assert names == ["f"]
+    source = ('@reference_solution("ex_f")\ndef f(x):\n    """Doc."""\n    y = x + 1\n    return y\n\n\n'
+              'class N:\n    @reference_solution("ex_g", "ex_h")\n    def __call__(self):\n        return 2\n\n\n'
+              'def g():\n    return 1\n')
+    new, names = strip_answers(source, {"ex_f": "02_x", "ex_h": "05_y"})
+    assert names == ["__call__", "f"]
+    assert "        raise NotImplementedError('__call__ answers an exercise of 05_y" in new
     assert '    """Doc."""\n    raise NotImplementedError(' in new and "y = x + 1" not in new
     assert "def g():\n    return 1" in new
     compile(new, "m.py", "exec")
