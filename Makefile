@@ -8,7 +8,7 @@ KERNELS := $(VENV)/share/jupyter/kernels
 # Graded and tested notebook runs hide progress bars (their output varies run to run).
 export MOVIEREC_PROGRESS ?= 0
 
-.PHONY: setup lab test test-fast test-perturbed lint bench course-time release solutions clean
+.PHONY: setup lab test test-fast test-perturbed test-strength lint bench course-time release solutions clean
 
 setup: $(STAMP) $(KERNELS)/movierec/kernel.json $(KERNELS)/movierec-grading/kernel.json
 
@@ -58,6 +58,11 @@ bench: setup
 	$(PY) benchmarks/scaling.py
 	$(PY) benchmarks/grading.py
 	$(PY) benchmarks/similarity.py
+	$(PY) benchmarks/strength.py
+
+# Instructors: mutation testing of every graded exercise's tests (reports in test-strength/).
+test-strength: setup
+	$(VENV)/bin/movierec test-strength
 
 course-time: setup
 	$(PY) -m movierec_instructor.course time

@@ -9,6 +9,7 @@
     movierec handout OUT --through ASSIGNMENT [--due ASSIGNMENT]   # the course for students
     movierec feedback ASSIGNMENT [--with-hidden-tests]
     movierec export [--to grades.csv] [--format csv|canvas|moodle] [--mapping ids.csv]
+    movierec test-strength [ASSIGNMENT ...] [--out test-strength] [--min-score 0.9]
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from movierec_instructor import course
@@ -28,6 +30,8 @@ from movierec_instructor.nbgrader_runner import run_nbgrader
 from movierec_instructor.results import export_grades, feedback, write_report
 from movierec_instructor.sandbox import SandboxUnavailable, check_available
 from movierec_instructor.similarity import DEFAULT_THRESHOLD, similarity, write_csv, write_html
+from movierec_instructor.strength import measure_assignment
+from movierec_instructor.strength_report import markdown_table, text_report, write_reports
 
 
 def sample_class(course_dir: Path, assignment: str) -> list[Path]:
@@ -49,6 +53,30 @@ def similarity_report(course: Path, assignment: str, threshold: float) -> None:
              write_html(matches, course / f"similarity-{assignment}.html", threshold))
     print(f"similarity: {flagged} of {len(matches)} pairs at or above {threshold:.2f}; "
           f"{paths[0].name}, {paths[1].name}")
+
+
+def test_strength(root: Path, names: list[str], out: Path, min_score: float) -> int:
+    """Mutation-tests the graded exercises of ``names`` (all assignments when empty); writes the reports.
+
+    Returns:
+        0 when every exercise reaches ``min_score``, else 1.
+    """
+    names = names or course.assignments(root)
+    start = time.perf_counter()
+    strengths = []
+    for name in names:
+        strengths += measure_assignment(root, name, progress=print)
+    seconds = time.perf_counter() - start
+    print(text_report(strengths))
+    paths = write_reports(strengths, out, "test-strength" if len(names) > 1 else names[0])
+    (out / "README-table.md").write_text(markdown_table(strengths) + "\n", encoding="utf-8")
+    print(f"{len(names)} assignment(s), {sum(len(s.results) for s in strengths)} mutants in {seconds:.0f} s; "
+          f"reports: {paths['text']}, {paths['html']}")
+    weak = [s.exercise for s in strengths if s.score < min_score]
+    if weak:
+        print(f"below {min_score:.0%}: {', '.join(weak)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--to", type=Path, default=Path("grades.csv"))
     export.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
     export.add_argument("--mapping", type=Path, default=None, help="CSV lms_id,student_id (Canvas ids)")
+    strength = sub.add_parser("test-strength", help="mutation testing of every graded exercise's tests")
+    strength.add_argument("assignments", nargs="*", help="default: every assignment")
+    strength.add_argument("--out", type=Path, default=Path("test-strength"), help="report folder")
+    strength.add_argument("--min-score", type=float, default=0.9, help="exit 1 below this mutation score")
     args = parser.parse_args(argv)
     root = args.course.resolve()
 
@@ -134,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
               f"answers withheld: {', '.join(built['withheld']) or 'none'}")
     elif args.command == "feedback":
         feedback(root, args.assignment, hide_hidden_tests=not args.with_hidden_tests)
+    elif args.command == "test-strength":
+        return test_strength(root, args.assignments, root / args.out, args.min_score)
     elif args.command == "export":
         if args.format == "csv":
             print(f"wrote {export_grades(root, root / args.to)}")

@@ -88,7 +88,13 @@ class PartialCredit:
         with checks.check(1, "returns one score per item"):
             assert np.shape(compute_scores(u, V)) == (3,)
         checks.score
+
+    ``first_failure_ends_cell`` (off by default) makes the first failed check raise, so the
+    rest of the cell does not run: instructors' test-strength runs only need to know
+    whether any check fails.
     """
+
+    first_failure_ends_cell = False
 
     def __init__(self) -> None:
         self.earned = 0.0
@@ -104,6 +110,8 @@ class PartialCredit:
         except Exception as exc:  # noqa: BLE001 - any failure of the student's code fails this check
             detail = "" if hidden or not str(exc) else f": {str(exc).strip().splitlines()[0]}"
             print(f"✗ {label} (0 of {points:g}){detail}")
+            if self.first_failure_ends_cell:
+                raise
         else:
             self.earned += points
             print(f"✓ {label} ({points:g} of {points:g})")

@@ -263,3 +263,18 @@ def test_no_tensorflow_log_lines_in_stored_outputs(name):
     texts = [out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
     noisy = [t[:120] for t in texts if re.search(r"WARNING:tensorflow|^[IWE]0000 ", t, flags=re.MULTILINE)]
     assert noisy == [], f"TensorFlow log lines in {name}: {noisy}"
+
+
+def test_graded_function_table_matches_the_solution_cells():
+    from movierec_helpers.exercises.graded import EXERCISE_OF_FUNCTION
+
+    found = {}
+    for name in ASSIGNMENTS:
+        for cell in nbformat.read(course.notebook_path(ROOT, name), as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and meta.get("solution") and not meta.get("grade"):
+                graded = [f for f in re.findall(r"^def (\w+)\(", cell.source, flags=re.MULTILINE)
+                          if f in EXERCISE_OF_FUNCTION]
+                assert len(graded) == 1, f"{meta['grade_id']}: one graded function, found {graded}"
+                found[graded[0]] = meta["grade_id"]
+    assert found == EXERCISE_OF_FUNCTION

@@ -1,0 +1,306 @@
+"""Test strength: how many mutants of each reference solution the exercise's tests kill.
+
+For every graded solution cell ``X`` with a test cell ``X_tests``, the notebook runs once in
+one kernel, as nbgrader grades it (``NBGRADER_EXECUTION`` set). On reaching ``X_tests``,
+each mutant of ``X`` (:mod:`movierec_instructor.mutation`) replaces the solution, the
+cells between run again, and ``X_tests`` (visible and hidden tests) runs against it. A
+mutant is *killed* when the test cell gives less than full points, raises, writes to stderr
+(nbgrader gives such a cell 0), runs past its time limit or crashes the kernel; otherwise it
+*survives*. Then the original solution is put back and the notebook goes on.
+
+Mutants that no test can kill (they compute the same answer) are listed, each with its
+reason, in ``solutions/equivalent_mutants.toml``; they do not count in the score.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import KernelManager
+
+from movierec_helpers.exercises.reference import library_answers
+from movierec_instructor.course import KERNEL, notebook_path
+from movierec_instructor.mutation import Mutant, all_mutants
+from movierec_instructor.similarity import import_library
+
+EQUIVALENTS = Path("solutions") / "equivalent_mutants.toml"
+FAIL_FAST = ("from movierec_helpers.exercises.checks import PartialCredit as _PartialCredit\n"
+             "_PartialCredit.first_failure_ends_cell = True\ndel _PartialCredit")
+
+
+@dataclass
+class CellRun:
+    """What one cell execution gave."""
+
+    ok: bool
+    score: float | None = None
+    stderr: str = ""
+    error: str = ""
+    timed_out: bool = False
+    kernel_died: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class MutantResult:
+    """One mutant against its exercise's tests."""
+
+    mutant: Mutant
+    killed: bool
+    reason: str
+    seconds: float
+    equivalent: str = ""  # the reviewed reason, for a listed mutant that survived
+
+
+@dataclass
+class ExerciseStrength:
+    """The mutants of one graded exercise and what became of them."""
+
+    assignment: str
+    exercise: str
+    points: float
+    results: list[MutantResult] = field(default_factory=list)
+    stale_equivalents: list[str] = field(default_factory=list)
+
+    @property
+    def killed(self) -> int:
+        return sum(r.killed for r in self.results)
+
+    @property
+    def equivalent(self) -> int:
+        return sum(bool(r.equivalent) for r in self.results)
+
+    @property
+    def survived(self) -> int:
+        return len(self.results) - self.killed - self.equivalent
+
+    @property
+    def score(self) -> float:
+        """Killed / (mutants - equivalent); 1.0 when there is nothing to kill."""
+        counted = len(self.results) - self.equivalent
+        return self.killed / counted if counted else 1.0
+
+
+def load_equivalents(course: Path) -> dict[tuple[str, str], str]:
+    """``(exercise, mutant key) -> reason`` of the reviewed equivalent mutants of a course."""
+    path = Path(course) / EQUIVALENTS
+    if not path.exists():
+        return {}
+    entries = tomllib.loads(path.read_text(encoding="utf-8")).get("mutant", [])
+    return {(e["exercise"], e["key"]): e["reason"] for e in entries}
+
+
+class _Kernel:
+    """One course kernel that runs code cells and reports what nbgrader would see."""
+
+    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+        self.cwd, self.env = cwd, env
+        self.sockets = tempfile.TemporaryDirectory(prefix="movierec-strength-")
+        self.manager: KernelManager | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.manager = KernelManager(kernel_name=KERNEL, transport="ipc",
+                                     ip=os.path.join(self.sockets.name, "kernel"))
+        # The kernel's own log (TensorFlow's C++ lines) is not the report's business.
+        self.manager.start_kernel(cwd=str(self.cwd), env=self.env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=120)
+        self.run(FAIL_FAST, timeout=60)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def stop(self) -> None:
+        if self.manager is not None:
+            self.client.stop_channels()
+            self.manager.shutdown_kernel(now=True)
+            self.manager = None
+
+    def close(self) -> None:
+        self.stop()
+        self.sockets.cleanup()
+
+    def run(self, code: str, timeout: float) -> CellRun:
+        """Executes ``code``; a cell past ``timeout`` seconds is interrupted."""
+        outputs: list[dict] = []
+
+        def keep(message: dict) -> None:
+            kind = message["header"]["msg_type"]
+            if kind in ("stream", "execute_result", "error"):
+                outputs.append({"type": kind, **message["content"]})
+
+        start = time.perf_counter()
+        try:
+            reply = self.client.execute_interactive(code, timeout=timeout, output_hook=keep,
+                                                    store_history=False, allow_stdin=False)
+        except TimeoutError:
+            return self._after_timeout(time.perf_counter() - start)
+        except (RuntimeError, queue.Empty):
+            return CellRun(ok=False, kernel_died=True, error="the kernel stopped",
+                           seconds=time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        if not self.manager.is_alive():
+            return CellRun(ok=False, kernel_died=True, error="the kernel died", seconds=seconds)
+        stderr = "".join(o["text"] for o in outputs if o["type"] == "stream" and o["name"] == "stderr")
+        errors = [f"{o['ename']}: {o['evalue']}" for o in outputs if o["type"] == "error"]
+        results = [o["data"].get("text/plain", "") for o in outputs if o["type"] == "execute_result"]
+        score = None
+        if results:
+            try:
+                score = float(results[-1])
+            except ValueError:
+                score = None
+        ok = reply["content"]["status"] == "ok" and not errors
+        return CellRun(ok=ok, score=score, stderr=stderr, error="; ".join(errors)[:300], seconds=seconds)
+
+    def _after_timeout(self, seconds: float) -> CellRun:
+        self.manager.interrupt_kernel()
+        try:
+            self.client.execute_interactive("pass", timeout=30, store_history=False)
+            died = not self.manager.is_alive()
+        except (TimeoutError, RuntimeError, queue.Empty):
+            died = True
+        return CellRun(ok=False, timed_out=True, kernel_died=died, error="time limit", seconds=seconds)
+
+
+def _graded_pairs(nb: nbformat.NotebookNode) -> dict[int, tuple[int, str, float]]:
+    """``test cell index -> (solution cell index, exercise, points)`` of the notebook."""
+    solutions = {}
+    pairs = {}
+    for i, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code":
+            continue
+        if meta.get("solution") and not meta.get("grade"):
+            solutions[meta["grade_id"]] = i
+        elif meta.get("grade") and meta.get("grade_id", "").endswith("_tests"):
+            exercise = meta["grade_id"].removesuffix("_tests")
+            if exercise in solutions:
+                pairs[i] = (solutions[exercise], exercise, float(meta["points"]))
+    return pairs
+
+
+def _verdict(run: CellRun, points: float) -> tuple[bool, str]:
+    if run.timed_out:
+        return True, "time limit"
+    if run.kernel_died:
+        return True, "kernel crashed"
+    if run.error:
+        return True, f"error: {run.error.splitlines()[0][:160]}"
+    if run.stderr:
+        return True, "wrote to stderr"
+    if run.score is None or run.score < points:
+        return True, f"{run.score if run.score is not None else 0:g} of {points:g} points"
+    return False, "full points"
+
+
+def measure_assignment(
+    course: Path,
+    assignment: str,
+    *,
+    exercises: Iterable[str] | None = None,
+    keys: dict[str, set[str]] | None = None,
+    time_factor: float = 10.0,
+    min_timeout: float = 30.0,
+    progress: Callable[[str], None] = lambda line: None,
+) -> list[ExerciseStrength]:
+    """Runs every mutant of the assignment's graded exercises against their tests.
+
+    Args:
+        course: the course folder (``solutions/``).
+        assignment: the assignment id.
+        exercises: only these exercises (default: all graded ones).
+        keys: only these mutant keys per exercise (a cheap, fixed sample).
+        time_factor: a mutant's test cell may run this many times the original's time ...
+        min_timeout: ... and at least this many seconds.
+        progress: called with one line per exercise.
+
+    Returns:
+        One :class:`ExerciseStrength` per exercise, in notebook order.
+
+    Raises:
+        RuntimeError: a cell of the original notebook fails, or an original solution does
+            not get full points (the measure would be meaningless).
+        KeyError: a key in ``keys`` names no mutant of its exercise.
+    """
+    course = Path(course).resolve()
+    path = notebook_path(course, assignment)
+    nb = nbformat.read(path, as_version=4)
+    pairs = _graded_pairs(nb)
+    wanted = set(exercises) if exercises is not None else {e for _, e, _ in pairs.values()}
+    equivalents = load_equivalents(course)
+    import_library()
+    env = {**os.environ, "NBGRADER_EXECUTION": "autograde", "MOVIEREC_PROGRESS": "0"}
+    kernel = _Kernel(path.parent, env)
+    found: list[ExerciseStrength] = []
+    done: list[str] = []  # the code run so far, to replay after a crash
+
+    def replay() -> None:
+        kernel.restart()
+        for code in done:
+            kernel.run(code, timeout=600)
+
+    try:
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            if i in pairs and pairs[i][1] in wanted:
+                solution_index, exercise, points = pairs[i]
+                between = [c.source for c in nb.cells[solution_index + 1:i] if c.cell_type == "code"]
+                strength = ExerciseStrength(assignment, exercise, points)
+                mutants = all_mutants(exercise, nb.cells[solution_index].source, library_answers(exercise))
+                if keys is not None:
+                    chosen = keys.get(exercise, set())
+                    missing = chosen - {m.key for m in mutants}
+                    if missing:
+                        raise KeyError(f"{exercise}: no mutant {sorted(missing)[0]!r}; the solution changed?")
+                    mutants = [m for m in mutants if m.key in chosen]
+                baseline = kernel.run(cell.source, timeout=600)
+                killed, reason = _verdict(baseline, points)
+                if killed:
+                    raise RuntimeError(f"{assignment}: the reference solution of {exercise} gets {reason}.")
+                timeout = max(min_timeout, time_factor * baseline.seconds)
+                for mutant in mutants:
+                    start = time.perf_counter()
+                    run = kernel.run(mutant.source, timeout=timeout)
+                    for code in between if run.ok else []:
+                        run = kernel.run(code, timeout=timeout)
+                        if not run.ok:
+                            break
+                    if run.ok:
+                        run = kernel.run(cell.source, timeout=timeout)
+                    killed, reason = _verdict(run, points)
+                    if run.kernel_died:
+                        replay()
+                    result = MutantResult(mutant, killed, reason, time.perf_counter() - start)
+                    if not killed and (exercise, mutant.key) in equivalents:
+                        result.equivalent = equivalents[(exercise, mutant.key)]
+                    strength.results.append(result)
+                generated = {m.key for m in mutants}
+                strength.stale_equivalents = sorted(
+                    k for (e, k) in equivalents if e == exercise and keys is None and k not in generated)
+                for code in [nb.cells[solution_index].source, *between]:
+                    kernel.run(code, timeout=600)
+                found.append(strength)
+                progress(f"{assignment} {exercise}: {strength.killed}/{len(strength.results)} killed, "
+                         f"{strength.equivalent} equivalent, score {strength.score:.0%}")
+            run = kernel.run(cell.source, timeout=600)
+            if not run.ok:
+                raise RuntimeError(f"{assignment}: cell {i} of the solution notebook failed: {run.error}")
+            done.append(cell.source)
+    finally:
+        kernel.close()
+    return found

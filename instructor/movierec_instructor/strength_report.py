@@ -1,0 +1,101 @@
+"""The test-strength report: a table per exercise and the surviving mutants' diffs (text, HTML, JSON)."""
+
+from __future__ import annotations
+
+import difflib
+import html
+import json
+from datetime import date
+from pathlib import Path
+
+from movierec_instructor.strength import ExerciseStrength, MutantResult
+
+COLUMNS = ("assignment", "exercise", "mutants", "killed", "survived", "equivalent", "score")
+
+
+def rows(strengths: list[ExerciseStrength]) -> list[dict]:
+    """One row per exercise: the columns of :data:`COLUMNS`."""
+    return [{"assignment": s.assignment, "exercise": s.exercise, "mutants": len(s.results),
+             "killed": s.killed, "survived": s.survived, "equivalent": s.equivalent,
+             "score": round(s.score, 4)} for s in strengths]
+
+
+def diff(result: MutantResult) -> list[str]:
+    """The mutant's change as unified-diff lines (one line of context)."""
+    mutant = result.mutant
+    return list(difflib.unified_diff(mutant.cell.split("\n"), mutant.source.split("\n"),
+                                     f"{mutant.exercise} (solution)", f"{mutant.exercise} (mutant)",
+                                     n=1, lineterm=""))
+
+
+def markdown_table(strengths: list[ExerciseStrength], *, when: date | None = None) -> str:
+    """The README's table (GitHub markdown), with the date it was measured."""
+    lines = [f"Measured {(when or date.today()).isoformat()} with `make test-strength`.", "",
+             "| assignment | exercise | mutants | killed | survived | equivalent | score |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for row in rows(strengths):
+        lines.append(f"| {row['assignment']} | `{row['exercise']}` | {row['mutants']} | {row['killed']} | "
+                     f"{row['survived']} | {row['equivalent']} | {row['score']:.0%} |")
+    return "\n".join(lines)
+
+
+def text_report(strengths: list[ExerciseStrength]) -> str:
+    """The table, then every surviving mutant with its diff, then the equivalent ones and why."""
+    width = max([len(s.exercise) for s in strengths] + [8])
+    out = [f"{'exercise':{width}}  mutants  killed  survived  equivalent  score"]
+    for s in strengths:
+        out.append(f"{s.exercise:{width}}  {len(s.results):7d}  {s.killed:6d}  {s.survived:8d}  "
+                   f"{s.equivalent:10d}  {s.score:5.0%}")
+    for s in strengths:
+        survivors = [r for r in s.results if not r.killed and not r.equivalent]
+        equivalents = [r for r in s.results if r.equivalent]
+        if survivors:
+            out += ["", f"== {s.assignment} / {s.exercise}: {len(survivors)} surviving mutant(s)"]
+            for r in survivors:
+                out += ["", f"-- {r.mutant.key}", *diff(r)]
+        if equivalents:
+            out += ["", f"== {s.assignment} / {s.exercise}: equivalent (reviewed, not counted)"]
+            out += [f"-- {r.mutant.key}\n   why: {r.equivalent}" for r in equivalents]
+        for key in s.stale_equivalents:
+            out += [f"!! listed as equivalent but no longer generated: {key}"]
+    return "\n".join(out) + "\n"
+
+
+def html_report(strengths: list[ExerciseStrength]) -> str:
+    """The same as :func:`text_report`, as a page with coloured diffs."""
+    parts = ["<!doctype html><meta charset='utf-8'><title>Test strength</title>",
+             "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
+             "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}td:first-child{text-align:left}"
+             "pre{background:#f6f8fa;padding:6px}.add{background:#e6ffed}.del{background:#ffeef0}</style>",
+             "<h1>Test strength</h1><p>A mutant is a small change of the reference solution; the "
+             "exercise's visible and hidden tests kill it when they give it less than full points.</p>",
+             "<table><tr>" + "".join(f"<th>{c}</th>" for c in COLUMNS) + "</tr>"]
+    for row in rows(strengths):
+        cells = [row[c] if c != "score" else f"{row[c]:.0%}" for c in COLUMNS]
+        parts.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+    parts.append("</table>")
+    for s in strengths:
+        for r in s.results:
+            if r.killed:
+                continue
+            title = "equivalent" if r.equivalent else "survived"
+            lines = []
+            for line in diff(r):
+                kind = "add" if line.startswith("+") and not line.startswith("+++") else \
+                    "del" if line.startswith("-") and not line.startswith("---") else ""
+                lines.append(f"<span class='{kind}'>{html.escape(line)}</span>" if kind else html.escape(line))
+            why = f"<p>Why equivalent: {html.escape(r.equivalent)}</p>" if r.equivalent else ""
+            parts.append(f"<h2>{html.escape(s.exercise)}: {title}</h2><p><code>{html.escape(r.mutant.key)}</code>"
+                         f"</p>{why}<pre>{chr(10).join(lines)}</pre>")
+    return "\n".join(parts)
+
+
+def write_reports(strengths: list[ExerciseStrength], out: Path, name: str) -> dict[str, Path]:
+    """Writes ``<name>.txt``, ``<name>.html`` and ``<name>.json`` (the rows) into ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"text": out / f"{name}.txt", "html": out / f"{name}.html", "json": out / f"{name}.json"}
+    paths["text"].write_text(text_report(strengths), encoding="utf-8")
+    paths["html"].write_text(html_report(strengths), encoding="utf-8")
+    paths["json"].write_text(json.dumps(rows(strengths), indent=1), encoding="utf-8")
+    return paths
