@@ -8,9 +8,11 @@ KERNELS := $(VENV)/share/jupyter/kernels
 # Graded and tested notebook runs hide progress bars (their output varies run to run).
 export MOVIEREC_PROGRESS ?= 0
 
-.PHONY: setup lab test test-fast test-perturbed test-strength lint bench course-time release solutions clean
+.PHONY: setup lab test test-fast test-perturbed test-strength test-browser lint bench course-time release solutions clean
 
-setup: $(STAMP) $(KERNELS)/movierec/kernel.json $(KERNELS)/movierec-grading/kernel.json
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+setup: $(STAMP) $(KERNELS)/movierec/kernel.json $(KERNELS)/movierec-grading/kernel.json $(LAB_SETTINGS)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +26,9 @@ $(STAMP): pyproject.toml instructor/pyproject.toml constraints.txt | $(PY)
 
 $(KERNELS)/movierec/kernel.json: $(STAMP) scripts/install_kernel.py
 	$(PY) scripts/install_kernel.py
+
+$(LAB_SETTINGS): $(STAMP) scripts/lab_settings.py
+	$(PY) scripts/lab_settings.py
 
 $(KERNELS)/movierec-grading/kernel.json: $(KERNELS)/movierec/kernel.json instructor/movierec_instructor/kernels.py
 	$(PY) -m movierec_instructor.kernels
@@ -42,10 +47,17 @@ lint: setup
 	$(VENV)/bin/ruff check movierec_helpers instructor benchmarks tests scripts
 
 test: setup lint
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m pytest -q tests solutions $(NBVAL)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m pytest -q tests solutions --ignore=tests/browser $(NBVAL)
 
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow" tests
+	$(PY) -m pytest -q -m "not slow" tests --ignore=tests/browser
+
+# What a student sees: every notebook run in JupyterLab (as `make lab` starts it) in headless
+# Chromium. Needs Debian's chromium (installed here when missing, as root) and playwright.
+test-browser: setup
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	$(PY) -m pip install --quiet -c constraints.txt playwright
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m pytest -q tests/browser
 
 # The notebooks again under another float environment: oneDNN switched the other way and
 # one intra-op thread. Stored outputs must not depend on the CPU kernels that made them.

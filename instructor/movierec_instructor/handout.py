@@ -42,6 +42,7 @@ $(STAMP): pyproject.toml constraints.txt
 \t$(PY) -m pip install --quiet --upgrade pip
 \t$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 \t$(PY) scripts/install_kernel.py
+\t$(PY) scripts/lab_settings.py
 \ttouch $(STAMP)
 
 lab: setup
@@ -182,7 +183,8 @@ def build_handout(course: Path, out: Path, *, through: str, due: str | None = No
     (out / "environment.yml").write_text("\n".join(
         line for line in environment.split("\n") if "./instructor" not in line))
     (out / "scripts").mkdir()
-    shutil.copy(course / "scripts" / "install_kernel.py", out / "scripts" / "install_kernel.py")
+    for script in ("install_kernel.py", "lab_settings.py"):
+        shutil.copy(course / "scripts" / script, out / "scripts" / script)
     (out / "tests").mkdir()
     (out / "tests" / "test_setup.py").write_text(STUDENT_TEST)
     (out / "Makefile").write_text(STUDENT_MAKEFILE)

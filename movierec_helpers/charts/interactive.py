@@ -16,19 +16,25 @@ import pandas as pd
 from movierec_helpers.data.tables import rating_statistics
 
 JUPYTERLAB_MIMETYPE = "application/vnd.vegalite.v5+json"
+# Three panels side by side, with their axes and category labels, fit JupyterLab's output
+# area (about 1230 px wide on a 1600 px window with the file browser open).
+HISTOGRAM_WIDTH = 250
+SELECTOR_WIDTH = 200
 
 
-def _jupyterlab_renderer(spec: dict, **_) -> dict:
+def _jupyterlab_renderer(spec: dict, **_) -> tuple[dict, dict]:
     """Sends a chart to JupyterLab's built-in (offline) Vega-Lite renderer.
 
     Altair's default HTML renderer loads vega-embed from a CDN (no internet in many
     classrooms) and puts a random element id in every output, which makes stored outputs
     irreproducible. Its "mimetype" renderer uses "application/vnd.vegalite.v6.json",
     which JupyterLab 4 does not render (it knows the v3-v5 "+json" types). The charts
-    here use nothing beyond Vega-Lite 5, so they are sent as that type.
+    here use nothing beyond Vega-Lite 5, so they are sent as that type. They are drawn as
+    SVG (the output's ``embed_options``): crisp at any zoom, and their marks can be inspected.
     """
     spec = {**spec, "$schema": "https://vega.github.io/schema/vega-lite/v5.json"}
-    return {JUPYTERLAB_MIMETYPE: spec, "text/plain": "<Altair chart: open in JupyterLab to see it>"}
+    bundle = {JUPYTERLAB_MIMETYPE: spec, "text/plain": "<Altair chart: open in JupyterLab to see it>"}
+    return bundle, {JUPYTERLAB_MIMETYPE: {"embed_options": {"renderer": "svg"}}}
 
 
 def enable_offline_renderer() -> None:
@@ -62,7 +68,10 @@ def rounded(table: pd.DataFrame, decimals: int | dict[str, int] = 4) -> pd.DataF
 
 
 def filtered_histogram(field: str, label: str, selection) -> alt.LayerChart:
-    """Histogram of ``field`` for the selected rows, over the whole data in light grey.
+    """Histogram of ``field`` for the selected rows, drawn over the whole data in light grey.
+
+    Both layers share one count axis, so the highlighted bars are the selection's share
+    of each bin (and are drawn on top).
 
     Args:
         field: the column to bin.
@@ -76,12 +85,12 @@ def filtered_histogram(field: str, label: str, selection) -> alt.LayerChart:
         alt.Chart()
         .mark_bar()
         .encode(x=alt.X(f"{field}:Q", bin=alt.Bin(maxbins=10), title=label), y="count()")
-        .properties(width=300)
+        .properties(width=HISTOGRAM_WIDTH)
     )
     return alt.layer(
+        base.encode(color=alt.value("lightgray")),
         base.transform_filter(selection),
-        base.encode(color=alt.value("lightgray"), opacity=alt.value(0.7)),
-    ).resolve_scale(y="independent")
+    )
 
 
 def category_selector(field: str, selection, scheme: str = "category20") -> alt.Chart:
@@ -98,7 +107,7 @@ def category_selector(field: str, selection, scheme: str = "category20") -> alt.
                 alt.value("lightgray"),
             ),
         )
-        .properties(width=300, height=300)
+        .properties(width=SELECTOR_WIDTH, height=300)
         .add_params(selection)
     )
 

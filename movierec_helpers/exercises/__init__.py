@@ -10,7 +10,8 @@ from movierec_helpers.exercises.checks import (
     is_grading,
     own_work,
     record_metrics,
+    results_of,
 )
 from movierec_helpers.exercises.reference import ReferenceSolutionUsed, library_answers, reference_solution
 
-__all__ = ["ExerciseNotDone", "PartialCredit", "ReferenceSolutionUsed", "is_grading", "library_answers", "own_work", "record_metrics", "reference_solution"]
+__all__ = ["ExerciseNotDone", "PartialCredit", "ReferenceSolutionUsed", "is_grading", "library_answers", "own_work", "record_metrics", "reference_solution", "results_of"]

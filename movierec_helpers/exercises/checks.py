@@ -6,7 +6,7 @@ import contextlib
 import functools
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from movierec_helpers.exercises.graded import exercise_of
@@ -120,6 +120,30 @@ class PartialCredit:
     def score(self) -> float:
         """The points earned so far (the cell's score when it is the cell's last line)."""
         return self.earned
+
+
+def results_of(table, column: str, rows: Mapping[str, str]) -> dict[str, float]:
+    """Values of ``column`` in the rows of a results table, by metric name.
+
+    Args:
+        table: a DataFrame with one row per model.
+        column: the column to read, e.g. ``"test RMSE"``.
+        rows: metric name -> row label.
+
+    Returns:
+        Metric name -> value.
+
+    Raises:
+        ExerciseNotDone: a row is missing (its exercise is not done or its cell has not
+            run), named in one line instead of a pandas ``KeyError`` traceback.
+    """
+    missing = [row for row in rows.values() if row not in table.index]
+    if missing:
+        raise ExerciseNotDone(
+            f"No {column} yet for {', '.join(missing)}: finish the exercises above and run their cells, "
+            "then run this one again."
+        )
+    return {name: float(table.loc[row, column]) for name, row in rows.items()}
 
 
 def record_metrics(name: str, **metrics: float) -> None:

@@ -9,8 +9,6 @@ GPU when one is visible, else on the CPU.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -18,6 +16,7 @@ import pandas as pd
 import tensorflow as tf
 
 from movierec_helpers.exercises.checks import explains_unfinished_exercises
+from movierec_helpers.models.progress import progress_bar
 
 LossFn = Callable[[], tf.Tensor]
 
@@ -138,7 +137,7 @@ class CFModel:
         opt, chunk = self._prepare(optimizer, learning_rate)
         if not self._history:
             self._record()
-        bar = _progress_bar(num_iterations, progress)
+        bar = progress_bar(num_iterations, progress)
         done = 0
         try:
             while done < num_iterations:
@@ -266,13 +265,3 @@ def _make_optimizer(optimizer, learning_rate: float):
     )
 
 
-def _progress_bar(total: int, progress: bool | None):
-    if progress is None:
-        progress = os.environ.get("MOVIEREC_PROGRESS", "1") != "0"
-    if not progress or total == 0:
-        return None
-    if "ipykernel" in sys.modules:
-        from tqdm.notebook import tqdm
-    else:
-        from tqdm import tqdm
-    return tqdm(total=total, desc="training", leave=False, disable=None)

@@ -129,6 +129,25 @@ def test_user_histograms_spec(ml100k):
     filters = [layer["transform"][0]["filter"] for layer in spec["hconcat"][0]["layer"] if "transform" in layer]
     assert filters == [{"param": point[0]["name"]}]
     assert spec["hconcat"][0]["layer"][0]["encoding"]["x"]["field"] == "rating count"
+    for histogram in spec["hconcat"][:2]:
+        background, selected = histogram["layer"]
+        assert background["encoding"]["color"] == {"value": "lightgray"} and "transform" not in background
+        assert "transform" in selected, "the selection is drawn last, on top of the grey bars"
+        assert "resolve" not in histogram, "one shared count axis, not a second y-axis"
+    widths = [panel.get("width") or panel["layer"][0].get("width") for panel in spec["hconcat"]]
+    assert sum(widths) <= 750, f"panels {widths} plus axes must fit a ~1230 px output area"
+
+
+def test_offline_renderer_draws_svg_with_the_v5_mimetype(ml100k):
+    import altair as alt
+
+    charts.enable_offline_renderer()
+    try:
+        bundle, metadata = charts.user_histograms(ml100k.ratings, ml100k.users)._repr_mimebundle_()
+    finally:
+        alt.renderers.enable("default")
+    assert bundle["application/vnd.vegalite.v5+json"]["$schema"].endswith("/v5.json")
+    assert metadata == {"application/vnd.vegalite.v5+json": {"embed_options": {"renderer": "svg"}}}
 
 
 def test_movie_histograms_slice_by_genre(ml100k):

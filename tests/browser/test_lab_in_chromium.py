@@ -1,0 +1,221 @@
+"""What a student sees: JupyterLab, started as ``make lab`` starts it, in headless Chromium.
+
+``make test-browser`` runs this (it installs Debian's ``chromium`` and ``playwright`` first);
+``make test`` does not, since it needs a browser. Every notebook of the course, with the
+exercises solved, is opened in the lab and run with Run All. Then:
+
+* every cell ran, none raised, none wrote to stderr;
+* every chart drew data marks (not only axes), fits the output area, and Vega logged nothing;
+* the rating form of notebook 03 renders, searches, and saves a rating to ``my_ratings.csv``;
+* the page made no request outside the lab server, shows no news prompt, and the console
+  shows no error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="make test-browser installs playwright")
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if (p / f"{p.name}.ipynb").exists())
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-default-apps", "--disable-sync",
+                  "--no-first-run", "--disable-features=MediaRouter,OptimizationHints"]
+RUN_TIMEOUT_MS = 300_000
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test-browser installs chromium")
+
+
+def _lab_options() -> list[str]:
+    """The options ``make lab`` gives JupyterLab (read from the Makefile, so they cannot drift)."""
+    makefile = (ROOT / "Makefile").read_text()
+    return re.search(r"^LAB_OPTIONS := (.*)$", makefile, flags=re.MULTILINE).group(1).split()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A lab server on a copy of the solved notebooks, outputs cleared (the browser makes them)."""
+    home = tmp_path_factory.mktemp("lab")
+    notebooks = home / "notebooks"
+    for name in ASSIGNMENTS:
+        nb = nbformat.read(ROOT / "solutions" / name / f"{name}.ipynb", as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        (notebooks / name).mkdir(parents=True)
+        nbformat.write(nb, notebooks / name / f"{name}.ipynb")
+    # Render every cell (JupyterLab 4 otherwise detaches cells outside the window) and let
+    # the test reach the app's command registry.
+    settings = home / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    port, token = _free_port(), secrets.token_hex(16)
+    command = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", f"--port={port}",
+               "--ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--notebook-dir={notebooks}",
+               f"--LabApp.user_settings_dir={home / 'settings'}", "--LabApp.expose_app_in_browser=True",
+               f"--LabApp.workspaces_dir={home / 'workspaces'}", *_lab_options()]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    env = {**os.environ, "MOVIEREC_PROGRESS": "1", "JUPYTER_RUNTIME_DIR": str(home / "runtime")}
+    log = open(home / "lab.log", "w")
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail(f"JupyterLab did not start:\n{(home / 'lab.log').read_text()[-3000:]}")
+    yield {"url": url, "token": token, "notebooks": notebooks}
+    server.terminate()
+    server.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+class Page:
+    """A notebook opened in the lab, with every request and console message recorded."""
+
+    def __init__(self, browser, lab, name: str) -> None:
+        self.page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        self.requests: list[str] = []
+        self.console: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}")
+                     if m.type in ("error", "warning") else None)
+        self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
+        self.page.goto(f"{lab['url']}/lab/tree/{name}/{name}.ipynb?token={lab['token']}")
+        self.page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.sessionContext"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+            timeout=120_000)
+
+    def run_all(self) -> list[dict]:
+        """Run All, wait until every code cell has run and the kernel is idle; return the cells."""
+        self.page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        self.page.wait_for_function(
+            """() => {
+                const panel = window.jupyterapp.shell.currentWidget;
+                const code = panel.content.widgets.filter(c => c.model.type === 'code');
+                const errored = code.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
+                const done = code.every(c => c.model.executionCount !== null || !c.model.sharedModel.source.trim());
+                return (errored || done) && panel.sessionContext.session.kernel.status === 'idle';
+            }""", timeout=RUN_TIMEOUT_MS, polling=1000)
+        return self.cells()
+
+    def cells(self) -> list[dict]:
+        return self.page.evaluate(
+            """() => window.jupyterapp.shell.currentWidget.content.widgets
+                 .filter(c => c.model.type === 'code')
+                 .map(c => ({source: c.model.sharedModel.source, count: c.model.executionCount,
+                             outputs: c.model.outputs.toJSON()}))""")
+
+    def charts(self) -> list[dict]:
+        """Per chart of this notebook (not of other open tabs): data marks, its width, its output area's width."""
+        return self.page.evaluate(
+            """() => Array.from(window.jupyterapp.shell.currentWidget.node
+                   .querySelectorAll('.jp-OutputArea-output .vega-embed')).map(e => ({
+                 marks: e.querySelectorAll('g.role-mark > path, g.role-mark > text, g.role-mark > line').length,
+                 width: e.querySelector('svg, canvas') ? e.querySelector('svg, canvas').getBoundingClientRect().width : 0,
+                 area: e.closest('.jp-OutputArea-output').getBoundingClientRect().width,
+                 renderer: e.querySelector('svg') ? 'svg' : 'canvas'}))""")
+
+    def outside_requests(self) -> list[str]:
+        return [u for u in self.requests if not re.match(r"(http://127\.0\.0\.1:\d+/|data:|blob:)", u)]
+
+
+def _problems(cells: list[dict]) -> list[str]:
+    found = []
+    for cell in cells:
+        if cell["source"].strip() and cell["count"] is None:
+            found.append(f"did not run: {cell['source'][:60]!r}")
+        for out in cell["outputs"]:
+            if out["output_type"] == "error":
+                found.append(f"{out['ename']}: {out['evalue'][:200]} in {cell['source'][:60]!r}")
+            if out["output_type"] == "stream" and out["name"] == "stderr":
+                found.append(f"stderr: {''.join(out['text'])[:200]!r} in {cell['source'][:60]!r}")
+    return found
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_run_all_in_the_browser(browser, lab, name):
+    page = Page(browser, lab, name)
+    cells = page.run_all()
+    assert not _problems(cells), _problems(cells)
+    charts = page.charts()
+    expected = sum(1 for c in cells for o in c["outputs"] if "application/vnd.vegalite.v5+json" in o.get("data", {}))
+    assert len(charts) == expected, f"{expected} charts in the outputs, {len(charts)} drawn"
+    for i, chart in enumerate(charts):
+        assert chart["renderer"] == "svg"
+        assert chart["marks"] > 0, f"chart {i} has axes but no data marks"
+        assert chart["width"] <= chart["area"], f"chart {i} is {chart['width']:.0f} px wide, the output area {chart['area']:.0f}"
+    assert not page.outside_requests(), page.outside_requests()
+    assert page.page.get_by_text("Jupyter news").count() == 0, "no news prompt over the notebook"
+    vega = [m for m in page.console if "WARN" in m or "Infinite extent" in m]
+    errors = [m for m in page.console if m.startswith(("error", "pageerror"))]
+    assert not vega and not errors, vega + errors
+
+
+def test_rating_form_renders_searches_and_saves(browser, lab):
+    name = "03_inspecting_embeddings"
+    page = Page(browser, lab, name)
+    page.run_all()
+    page.page.evaluate(
+        """() => { const app = window.jupyterapp; const panel = app.shell.currentWidget;
+                   panel.content.activeCellIndex = panel.content.widgets.length - 1;
+                   return app.commands.execute('notebook:insert-cell-below'); }""")
+    page.page.evaluate(
+        """() => { const cell = window.jupyterapp.shell.currentWidget.content.activeCell;
+                   cell.model.sharedModel.setSource('rating_form(movies, MY_RATINGS)');
+                   return window.jupyterapp.commands.execute('notebook:run-cell'); }""")
+    search = page.page.wait_for_selector("input[placeholder='type a title']", timeout=60_000)
+    button = page.page.get_by_role("button", name="save rating")
+    button.click()
+    status = page.page.locator(".widget-label").last
+    sync_api.expect(status).to_contain_text("Pick a title from the list", timeout=10_000)
+    search.fill("Star Wars (1977)")
+    search.press("Enter")
+    button.click()
+    sync_api.expect(status).to_contain_text("saved Star Wars (1977)", timeout=10_000)
+    saved = lab["notebooks"] / name / "my_ratings.csv"
+    for _ in range(20):
+        if saved.exists():
+            break
+        time.sleep(0.25)
+    assert "Star Wars (1977)" in saved.read_text()
+    assert not page.outside_requests(), page.outside_requests()
+    assert not [m for m in page.console if m.startswith(("error", "pageerror"))], page.console
