@@ -115,7 +115,8 @@ class Page:
         self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}")
                      if m.type in ("error", "warning") else None)
         self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
-        self.page.goto(f"{lab['url']}/lab/tree/{name}/{name}.ipynb?token={lab['token']}")
+        # A workspace of its own, reset: only this notebook open (not the tabs of earlier tests).
+        self.page.goto(f"{lab['url']}/lab/workspaces/{name}/tree/{name}/{name}.ipynb?reset&token={lab['token']}")
         self.page.wait_for_function(
             "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
             " && window.jupyterapp.shell.currentWidget.sessionContext"
@@ -123,6 +124,11 @@ class Page:
             " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
             " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
             timeout=120_000)
+
+    def close(self) -> None:
+        """Shuts the notebook's kernel down and closes the page."""
+        self.page.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")
+        self.page.close()
 
     def run_all(self) -> list[dict]:
         """Run All, wait until every code cell has run and the kernel is idle; return the cells."""
@@ -171,9 +177,22 @@ def _problems(cells: list[dict]) -> list[str]:
     return found
 
 
+@pytest.fixture
+def open_page(browser, lab):
+    pages = []
+
+    def open_(name: str) -> Page:
+        pages.append(Page(browser, lab, name))
+        return pages[-1]
+
+    yield open_
+    for page in pages:
+        page.close()
+
+
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_run_all_in_the_browser(browser, lab, name):
-    page = Page(browser, lab, name)
+def test_run_all_in_the_browser(open_page, name):
+    page = open_page(name)
     cells = page.run_all()
     assert not _problems(cells), _problems(cells)
     charts = page.charts()
@@ -190,9 +209,9 @@ def test_run_all_in_the_browser(browser, lab, name):
     assert not vega and not errors, vega + errors
 
 
-def test_rating_form_renders_searches_and_saves(browser, lab):
+def test_rating_form_renders_searches_and_saves(open_page, lab):
     name = "03_inspecting_embeddings"
-    page = Page(browser, lab, name)
+    page = open_page(name)
     page.run_all()
     page.page.evaluate(
         """() => { const app = window.jupyterapp; const panel = app.shell.currentWidget;
