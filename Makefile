@@ -67,6 +67,7 @@ test-perturbed: setup
 
 bench: setup
 	$(PY) benchmarks/engine.py
+	ONEDNN_MAX_CPU_ISA=AVX2 $(PY) benchmarks/engine.py
 	$(PY) benchmarks/scaling.py
 	$(PY) benchmarks/grading.py
 	$(PY) benchmarks/similarity.py

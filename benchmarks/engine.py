@@ -5,13 +5,21 @@
    (a) movierec's CFModel with the library's observed MSE;
    (b) the seed notebook's way: a ``tf.compat.v1`` graph and Session, the dense product
        ``matmul(U, V^T)`` then ``gather_nd``, ``GradientDescentOptimizer``.
+   (c) CFModel with a student's loss as notebook 02 writes it (``tf.gather`` of the observed
+       rows, then the mean squared error), compiled the same way.
 2. The softmax model in the seed's configuration (dims 35/3/2, hidden [35], Adagrad lr 8,
    batch 200, 3000 iterations): (a) CFModel with dense bag weights; (b) the seed's way, a TF1
    graph with padded string batches and ``tf.feature_column`` embedding columns.
+
+The CPU model and ``ONEDNN_MAX_CPU_ISA`` are printed first: ``make bench`` runs this twice,
+as the CPU is and with ``ONEDNN_MAX_CPU_ISA=AVX2`` (oneDNN's kernels as on a CPU without
+AVX-512), so both sets of ratios come from the same machine and the same run.
 """
 
 from __future__ import annotations
 
+import os
+import platform
 import time
 
 import numpy as np
@@ -73,6 +81,45 @@ def _movierec_mf(train, test, num_users, num_movies):
     results = model.train(ITERATIONS - 10, 10.0, plot_results=False, progress=False)
     seconds = (time.perf_counter() - start) * ITERATIONS / (ITERATIONS - 10)
     return seconds, results["test_error"], model.device, tracing, initial
+
+
+def _student_loss_mf(train, test, num_users, num_movies, initial_u, initial_v):
+    """CFModel on notebook 02's gather-based loss, from the same initial embeddings as (a)."""
+    from movierec_helpers.models.cfmodel import CFModel
+    from movierec_helpers.models.losses import build_rating_sparse_tensor
+
+    def gather_mse(sparse_ratings, user_embeddings, movie_embeddings):
+        users = tf.gather(user_embeddings, sparse_ratings.indices[:, 0])
+        movies = tf.gather(movie_embeddings, sparse_ratings.indices[:, 1])
+        predictions = tf.reduce_sum(users * movies, axis=1)
+        return tf.reduce_mean(tf.square(sparse_ratings.values - predictions))
+
+    a_train = build_rating_sparse_tensor(train, num_users, num_movies)
+    a_test = build_rating_sparse_tensor(test, num_users, num_movies)
+    U, V = tf.Variable(initial_u), tf.Variable(initial_v)
+
+    def train_error():
+        return gather_mse(a_train, U, V)
+
+    def test_error():
+        return gather_mse(a_test, U, V)
+
+    model = CFModel({"user_id": U, "movie_id": V}, train_error, [{"train_error": train_error, "test_error": test_error}])
+    model.train(10, 10.0, plot_results=False, progress=False)  # tracing and compilation apart, as in (a)
+    start = time.perf_counter()
+    results = model.train(ITERATIONS - 10, 10.0, plot_results=False, progress=False)
+    return (time.perf_counter() - start) * ITERATIONS / (ITERATIONS - 10), results["test_error"]
+
+
+def cpu_model() -> str:
+    """The CPU's model name (as ``lscpu`` prints it)."""
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _seed_style_softmax(data, iterations=3000):
@@ -161,6 +208,8 @@ def _movierec_softmax(data):
 
 
 def main() -> None:
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "as the CPU is")
+    print(f"#### {cpu_model()}, {os.cpu_count()} cores, ONEDNN_MAX_CPU_ISA: {isa}")
     data = load_movielens()
     train, test = split_ratings(data.ratings, 0.1, seed=SEED)
     print("== Matrix factorization, MovieLens 100K, d=30, lr 10, init 0.05, 1000 iterations ==")
@@ -171,6 +220,10 @@ def main() -> None:
           f"   (one-off tracing + first 10 steps: {tracing:.2f} s)")
     print(f"(b) seed-style tf.compat.v1 Session:    {base:6.2f} s   test MSE {base_mse:.4f}")
     print(f"speed-up (b)/(a): {base / ours:.1f}x   |test MSE difference|: {abs(ours_mse - base_mse):.4f}")
+    student, student_mse = _student_loss_mf(train, test, data.num_users, data.num_movies,
+                                            initial["user_id"], initial["movie_id"])
+    print(f"(c) CFModel, a student's gather loss:   {student:6.2f} s   test MSE {student_mse:.4f}")
+    print(f"speed-up (b)/(c): {base / student:.1f}x")
     print("== Softmax model, seed configuration, 3000 iterations ==")
     seconds, results = _movierec_softmax(data)
     print(f"(a) movierec CFModel:               {seconds:6.2f} s   train_loss={results['train_loss']:.3f}, "

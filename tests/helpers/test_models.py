@@ -241,3 +241,17 @@ def test_partial_credit_counts_each_check_and_hides_hidden_details(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out == ["✓ first (1 of 1)", "✗ second (0 of 1): the plain-words reason",
                    "✗ a hidden check (0 of 0.5)", "✗ errors count as failures (0 of 0.5)"]
+
+
+def test_training_draws_its_figure_except_while_grading(ml100k, monkeypatch):
+    from movierec_helpers.charts import training
+
+    drawn = []
+    monkeypatch.setattr(training, "show_figure", lambda figure: drawn.append(figure))
+    model = _small_model(ml100k)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    model.train(2, 1.0, progress=False)
+    assert drawn == [], "no figure while nbgrader grades"
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    model.train(2, 1.0, progress=False)
+    assert len(drawn) == 1
