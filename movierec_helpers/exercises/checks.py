@@ -52,17 +52,16 @@ def explains_unfinished_exercises(function: Callable) -> Callable:
 
 
 @contextlib.contextmanager
-def own_work(*functions: Callable, also_forbid: tuple[str, ...] = ()) -> Iterator[None]:
+def own_work(*functions: Callable) -> Iterator[None]:
     """Checks that graded functions are the student's, and forbids library answers inside.
 
     Inside the block, every library function or method declared as an answer of the
-    functions' exercises (and of the exercises in ``also_forbid``) raises
+    functions' exercises raises
     :class:`~movierec_helpers.exercises.reference.ReferenceSolutionUsed` when called, under
     whatever name it was imported.
 
     Args:
         *functions: the student's graded functions.
-        also_forbid: further exercise ids whose library answers are forbidden.
 
     Raises:
         AssertionError: a graded function *is* a library answer.
@@ -72,7 +71,7 @@ def own_work(*functions: Callable, also_forbid: tuple[str, ...] = ()) -> Iterato
         assert not getattr(fn, "__movierec_reference__", False), (
             f"{fn.__name__} is movierec_helpers' own answer; write the function yourself."
         )
-    with forbid_exercises(*(exercise_of(fn.__name__) for fn in functions), *also_forbid):
+    with forbid_exercises(*(exercise_of(fn.__name__) for fn in functions)):
         yield
 
 
