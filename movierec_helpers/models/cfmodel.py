@@ -75,6 +75,10 @@ class CFModel:
         # optimizer name -> (optimizer, training function, initial optimizer state): later
         # calls to train() reuse the traced function instead of tracing it again.
         self._compiled: dict[str, tuple] = {}
+        # A tf.function over a closure, not a @tf.function method: TensorFlow binds a
+        # decorated method's `self` to a weak `TfMethodTarget` proxy, and on some call
+        # paths the method body receives that proxy instead of the model (issue #28).
+        self._compiled_metrics = tf.function(_metrics_function(self._metrics, self._loss))
 
     @property
     def embeddings(self) -> dict[str, np.ndarray]:
@@ -203,14 +207,6 @@ class CFModel:
         self._history.append(row)
         return row
 
-    @tf.function
-    def _compiled_metrics(self) -> list[dict[str, tf.Tensor]]:
-        groups = [
-            dict(group()) if callable(group) else {name: fn() for name, fn in group.items()}
-            for group in self._metrics
-        ]
-        return groups or [{"loss": self._loss()}]
-
     def _compile_chunk(self, opt) -> Callable:
         variables = self._variables
         loss_fn = self._loss
@@ -252,6 +248,19 @@ class CFModel:
             result = chunk(tf.constant(steps))
         taken, loss, finite = (x.numpy() for x in result)
         return chunk, int(taken), float(loss), bool(finite)
+
+
+def _metrics_function(metrics: list, loss: LossFn) -> Callable[[], list[dict[str, tf.Tensor]]]:
+    """Every metric group evaluated in one call (the loss alone when there are none)."""
+
+    def evaluate_all() -> list[dict[str, tf.Tensor]]:
+        groups = [
+            dict(group()) if callable(group) else {name: fn() for name, fn in group.items()}
+            for group in metrics
+        ]
+        return groups or [{"loss": loss()}]
+
+    return evaluate_all
 
 
 def _make_optimizer(optimizer, learning_rate: float):

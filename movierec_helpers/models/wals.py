@@ -21,6 +21,7 @@ Each half-step minimises J exactly over one factor, so J never increases.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,11 +112,9 @@ class WALS:
         self.U = tf.Variable(tf.cast(generator.normal([shape[0], embedding_dim], stddev=init_stddev), dtype))
         self.V = tf.Variable(tf.cast(generator.normal([shape[1], embedding_dim], stddev=init_stddev), dtype))
 
-    @tf.function
-    def _sweep(self):
-        w = self.weights
-        self.U.assign(_solve_rows(self.ratings, self.V, w.gravity, w.user_l2, self.chunk))
-        self.V.assign(_solve_rows(self.ratings_t, self.U, w.gravity, w.movie_l2, self.chunk))
+        # A tf.function over a closure rather than a decorated method (see CFModel: a
+        # @tf.function method may see TensorFlow's weak `TfMethodTarget` as `self`).
+        self._sweep = tf.function(_sweep_function(self.ratings, self.ratings_t, self.U, self.V, weights, chunk))
 
     def sweep(self, num_sweeps: int = 1) -> float:
         """Runs full sweeps (U then V); returns the objective afterwards."""
@@ -141,3 +140,13 @@ class WALS:
     def embeddings(self) -> dict[str, np.ndarray]:
         """``{"user_id": U, "movie_id": V}`` as NumPy arrays."""
         return {"user_id": self.U.numpy(), "movie_id": self.V.numpy()}
+
+
+def _sweep_function(ratings, ratings_t, U, V, weights, chunk) -> Callable[[], None]:
+    """One WALS sweep: solve every user's row given V, then every movie's row given U."""
+
+    def sweep() -> None:
+        U.assign(_solve_rows(ratings, V, weights.gravity, weights.user_l2, chunk))
+        V.assign(_solve_rows(ratings_t, U, weights.gravity, weights.movie_l2, chunk))
+
+    return sweep

@@ -37,6 +37,9 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
                   "--disable-component-update", "--disable-default-apps", "--disable-sync",
                   "--no-first-run", "--disable-features=MediaRouter,OptimizationHints"]
 RUN_TIMEOUT_MS = 300_000
+# Run All of every notebook this many times: a failure that shows in one run of two (issue #28)
+# must not hide behind a lucky single run.
+ROUNDS = int(os.environ.get("MOVIEREC_BROWSER_ROUNDS", "3"))
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test-browser installs chromium")
 
@@ -190,8 +193,9 @@ def open_page(browser, lab):
         page.close()
 
 
+@pytest.mark.parametrize("round_", range(1, ROUNDS + 1), ids=lambda r: f"round{r}")
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_run_all_in_the_browser(open_page, name):
+def test_run_all_in_the_browser(open_page, name, round_):
     page = open_page(name)
     cells = page.run_all()
     assert not _problems(cells), _problems(cells)
