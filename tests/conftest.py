@@ -1,6 +1,10 @@
 import os
+from pathlib import Path
 
+import nbformat
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 os.environ.setdefault("MOVIEREC_PROGRESS", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -15,3 +19,44 @@ def ml100k():
     from movierec_helpers.data import load_movielens
 
     return load_movielens()
+
+
+NAME = "01_exploring_movielens"
+MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+# A typical mistake: fewest ratings first.
+WRONG_MOST_RATED = ('def most_rated(ratings, movies, n=10):\n'
+                    '    stats = ratings.groupby("movie_id")["rating"].agg(["count", "mean"]).reset_index()\n'
+                    '    stats = stats.rename(columns={"count": "rating count", "mean": "rating mean"})\n'
+                    '    table = stats.merge(movies[["movie_id", "title"]], on="movie_id")\n'
+                    '    table = table.sort_values(["rating count", "movie_id"], ascending=[True, True])\n'
+                    '    return table[["title", "rating count", "rating mean"]].head(n).reset_index(drop=True)\n')
+
+
+def _student_copy_of(folder: Path, *, answers: bool = True, replace: dict | None = None, name: str = NAME) -> Path:
+    """The released notebook, its exercises answered as a student would (the solutions' code)."""
+    solved = {c.metadata["nbgrader"]["grade_id"]: c.source
+              for c in nbformat.read(ROOT / "solutions" / NAME / f"{NAME}.ipynb", as_version=4).cells
+              if c.metadata.get("nbgrader", {}).get("solution")}
+    nb = nbformat.read(ROOT / "notebooks" / NAME / f"{NAME}.ipynb", as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if answers and grade_id in solved:
+            cell.source = "\n".join(line for line in solved[grade_id].splitlines() if line.strip() not in MARKERS)
+        if replace and grade_id in replace:
+            cell.source = replace[grade_id]
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+
+@pytest.fixture
+def student_copy():
+    """Writes the released notebook 01 with a student's answers (see :func:`_student_copy_of`)."""
+    return _student_copy_of
+
+
+@pytest.fixture
+def wrong_most_rated():
+    """A typical mistake in notebook 01's first exercise: fewest ratings first."""
+    return WRONG_MOST_RATED

@@ -5,8 +5,14 @@
    its own copy of the course (no ``solutions/`` other than what nbgrader needs) and
    gradebook, and the workers' grades and autograded notebooks are merged into the one
    gradebook (a re-run replaces, never doubles, a grade).
-3. A submission that nbgrader could not grade (the kernel died, say) is replaced by the
-   blank notebook and graded 0, with a report line.
+3. One submission can fail only itself: a student nbgrader did not grade in the shared run
+   (one notebook can abort nbgrader for every student after it) is graded again alone.
+   If that fails too, the grading kernel is started once more on its own: when it cannot
+   start, the machine is at fault and the student is *not graded* (the submission stays as
+   handed in, the report says why, and the command exits non-zero; a re-run grades them);
+   when it can, the submission is at fault: it is set aside for review and the blank
+   notebook is graded 0, with nbgrader's reason in the report.
+4. Outputs are cut to a size in bytes while grading (:mod:`movierec_instructor.output_limits`).
 
 Every kernel runs in the OS sandbox of :mod:`movierec_instructor.sandbox` (started by
 :mod:`movierec_instructor.limited_kernel`) with memory, CPU, process and wall-clock limits,
@@ -27,7 +33,28 @@ from pathlib import Path
 
 from movierec_instructor.nbgrader_runner import gradebook_url, nbgrader_command, run_nbgrader, tool_env
 from movierec_instructor.sandbox import SANDBOX_ENV, check_available
-from movierec_instructor.submissions import Finding, expected_notebooks, prepare_submissions, set_aside
+from movierec_instructor.submissions import (
+    NOT_GRADED,
+    Finding,
+    expected_notebooks,
+    prepare_submissions,
+    set_aside_all,
+)
+from movierec_instructor.untrusted import is_student_id
+
+GRADING_KERNEL = "movierec-grading"
+# nbgrader's own autograde steps, with the output limit in bytes before anything else reads the outputs.
+AUTOGRADE_STEPS = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "movierec_instructor.output_limits.LimitOutputBytes",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+AUTOGRADE_OPTIONS = ("--force", f"--Autograde.autograde_preprocessors={AUTOGRADE_STEPS!r}")
 
 
 def threads_per_worker(jobs: int) -> dict[str, str]:
@@ -98,7 +125,7 @@ def _grade_in_workers(course: Path, assignment: str, shares: list[list[str]], db
                                         f"--CourseDirectory.release_directory={copy / 'release'}",
                                         db=worker_db)
             runtime = runtime_folder(copy)
-            grade = nbgrader_command("autograde", assignment, "--force", db=worker_db)
+            grade = nbgrader_command("autograde", assignment, *AUTOGRADE_OPTIONS, db=worker_db)
             # Each worker registers the assignment in its own gradebook, then grades.
             script = " && ".join(shlex.join(cmd) for cmd in (generate, grade))
             env = grading_env(sandbox, str(runtime), threads_per_worker(len(shares)))
@@ -112,6 +139,34 @@ def _grade_in_workers(course: Path, assignment: str, shares: list[list[str]], db
                 target = course / "autograded" / student_dir.name / assignment
                 shutil.rmtree(target, ignore_errors=True)
                 shutil.copytree(student_dir / assignment, target)
+
+
+def kernel_probe(runtime: Path, sandbox: bool, timeout: float = 120) -> str | None:
+    """Starts the grading kernel as nbgrader would and runs one line; None if it works, else why not."""
+    from jupyter_client import KernelManager
+
+    workdir = Path(tempfile.mkdtemp(dir=runtime))
+    manager = KernelManager(kernel_name=GRADING_KERNEL, transport="ipc", ip=str(runtime / "probe"))
+    try:
+        manager.start_kernel(env=tool_env(grading_env(sandbox, str(runtime))), cwd=str(workdir))
+        client = manager.client()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=timeout)
+            reply = client.execute_interactive("1 + 1", timeout=timeout)
+        finally:
+            client.stop_channels()
+        if reply["content"]["status"] != "ok":
+            return f"the kernel answered {reply['content'].get('ename', 'an error')}"
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure to start or answer is the machine's
+        return f"{type(exc).__name__}: {str(exc).strip()[:300]}"
+    finally:
+        try:
+            manager.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001 - it never started
+            pass
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def autograde(course: Path, assignment: str, *, jobs: int = 1, release: Path | None = None,
@@ -128,7 +183,8 @@ def autograde(course: Path, assignment: str, *, jobs: int = 1, release: Path | N
             ``--no-sandbox`` (then written into the report).
 
     Returns:
-        The report: one :class:`Finding` per repaired, rejected or failed submission.
+        The report: one :class:`Finding` per repaired, rejected or failed submission; a
+        student nobody could grade has an action starting with ``NOT GRADED``.
 
     Raises:
         RuntimeError: nbgrader cannot register the assignment.
@@ -141,34 +197,90 @@ def autograde(course: Path, assignment: str, *, jobs: int = 1, release: Path | N
     release = Path(release or course / "notebooks").resolve()
     db = db or gradebook_url(course)
     expected = expected_notebooks(course, assignment)
-    findings = prepare_submissions(course, assignment, release)
-    if not sandbox:
-        findings.append(Finding("*", assignment, "graded with --no-sandbox",
-                                "submissions could read hidden tests and other files; review the grades"))
-    with tempfile.TemporaryDirectory() as scratch:  # nbgrader writes a release copy we do not need
-        run_nbgrader(course, "generate_assignment", assignment, "--force",
-                     f"--CourseDirectory.release_directory={scratch}", db=db, check=True)
-    students = sorted(p.name for p in (course / "submitted").iterdir() if (p / assignment).is_dir())
-    shares = [students[i::jobs] for i in range(max(1, min(jobs, len(students))))]
+    submitted = course / "submitted"
+    students = sorted(p.name for p in submitted.iterdir() if is_student_id(p.name) and (p / assignment).is_dir()) \
+        if submitted.is_dir() else []
     with tempfile.TemporaryDirectory() as tmp:
-        env = grading_env(sandbox, str(runtime_folder(Path(tmp))))
-        if len(shares) <= 1:
-            run_nbgrader(course, "autograde", assignment, "--force", db=db, env=env)
-        else:
+        runtime = runtime_folder(Path(tmp))
+        broken = kernel_probe(runtime, sandbox)
+        if broken:
+            # Nothing is touched: no repair, no blank, no grade. A re-run grades everyone.
+            return [Finding(student, assignment, f"the grading kernel cannot start on this machine ({broken})",
+                            f"{NOT_GRADED}: the submission is left as handed in; fix the machine and grade again")
+                    for student in students]
+        findings = prepare_submissions(course, assignment, release)
+        if not sandbox:
+            findings.append(Finding("*", assignment, "graded with --no-sandbox",
+                                    "submissions could read hidden tests and other files; review the grades"))
+        with tempfile.TemporaryDirectory() as scratch:  # nbgrader writes a release copy we do not need
+            run_nbgrader(course, "generate_assignment", assignment, "--force",
+                         f"--CourseDirectory.release_directory={scratch}", db=db, check=True)
+        shares = [students[i::jobs] for i in range(max(1, min(jobs, len(students))))]
+        if students:
             _grade_in_workers(course, assignment, shares, db, sandbox)
-        _regrade_failures(course, assignment, students, expected, release, db, env, findings)
+        env = grading_env(sandbox, str(runtime))
+        _grade_failures_alone(course, assignment, students, expected, release, db, env, runtime, sandbox, findings)
+    findings += _cut_outputs(course, assignment, students, expected)
     return findings
 
 
-def _regrade_failures(course: Path, assignment: str, students: list[str], expected: list[str],
-                      release: Path, db: str, env: dict[str, str], findings: list[Finding]) -> None:
-    """Grades the blank notebook for every student nbgrader could not grade, with a report line."""
+def _cut_outputs(course: Path, assignment: str, students: list[str], expected: list[str]) -> list[Finding]:
+    """Report lines for notebooks whose outputs the grader cut to the byte limits."""
+    import json
+
+    found = []
+    for student in students:
+        for name in expected:
+            path = course / "autograded" / student / assignment / name
+            try:
+                cut = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("movierec", {})
+            except (OSError, ValueError):
+                continue
+            if cut.get("truncated_outputs"):
+                found.append(Finding(student, assignment, f"{name}: {cut['truncated_outputs']} output(s) over the "
+                                     "size limit", "cut in the graded notebook and the feedback (scores unchanged)"))
+    return found
+
+
+def _nbgrader_reason(done: subprocess.CompletedProcess) -> str:
+    """The last line of nbgrader's complaint that says something, for the report."""
+    lines = [line.strip() for line in (done.stderr or "").splitlines() if line.strip()]
+    meaningful = [line for line in lines if "Error" in line or "error" in line] or lines
+    return meaningful[-1][:300] if meaningful else f"nbgrader exited with status {done.returncode}"
+
+
+def _grade_failures_alone(course: Path, assignment: str, students: list[str], expected: list[str], release: Path,
+                          db: str, env: dict[str, str], runtime: Path, sandbox: bool,
+                          findings: list[Finding]) -> None:
+    """Grades alone each student the shared run did not grade, and decides whose fault a failure is."""
     for student in students:
         if _graded(course, student, assignment, expected):
             continue
-        kept = [set_aside(course / "submitted" / student / assignment / name, release / assignment / name).name
-                for name in expected]
+        done = run_nbgrader(course, "autograde", assignment, *AUTOGRADE_OPTIONS, f"--student={student}",
+                            db=db, env=env)
+        if _graded(course, student, assignment, expected):
+            continue
+        broken = kernel_probe(runtime, sandbox)
+        if broken:
+            _forget_submission(db, assignment, student)
+            findings.append(Finding(student, assignment, f"the grading kernel failed on this machine ({broken})",
+                                    f"{NOT_GRADED}: the submission is left as handed in; grade again"))
+            continue
+        kept = set_aside_all(course / "submitted" / student / assignment, expected, release / assignment)
         findings.append(Finding(student, assignment, "nbgrader could not grade the submission "
-                                "(the kernel died or the notebook broke the grader)",
-                                f"graded as the blank notebook (0); the submission is kept as {', '.join(kept)}"))
-        run_nbgrader(course, "autograde", assignment, "--force", f"--student={student}", db=db, env=env)
+                                f"(the notebook broke the grader or its kernel: {_nbgrader_reason(done)})", kept))
+        run_nbgrader(course, "autograde", assignment, *AUTOGRADE_OPTIONS, f"--student={student}", db=db, env=env)
+
+
+def _forget_submission(db: str, assignment: str, student: str) -> None:
+    """Removes a submission nobody graded from the gradebook, so no export shows it as a score."""
+    import warnings
+
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with warnings.catch_warnings(), Gradebook(db) as gb:
+        warnings.simplefilter("ignore")
+        try:
+            gb.remove_submission(assignment, student)
+        except MissingEntry:
+            pass

@@ -2,7 +2,7 @@
 
     movierec release                       # notebooks/ from solutions/ (nbgrader generate_assignment)
     movierec sample-class ASSIGNMENT       # a demo class in submitted/ (alice: solution, bob: blank)
-    movierec validate NOTEBOOK             # run a notebook's tests as nbgrader would
+    movierec validate NOTEBOOK             # run a notebook as grading will: visible points, what would cost marks
     movierec collect ASSIGNMENT ZIP [--from plain|canvas|moodle] [--mapping ids.csv]
     movierec autograde ASSIGNMENT [--jobs N] [--no-sandbox]
     movierec similarity ASSIGNMENT [--threshold 0.6]
@@ -15,23 +15,26 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from movierec_instructor import course
-from movierec_instructor.autograde import autograde, grading_env, runtime_folder
-from movierec_instructor.collect import FORMATS, collect
+from movierec_instructor.autograde import GRADING_KERNEL, autograde, grading_env, runtime_folder
+from movierec_instructor.collect import FORMATS, CollectError, collect
 from movierec_instructor.handout import build_handout
 from movierec_instructor.lms_export import FORMATS as EXPORT_FORMATS
 from movierec_instructor.lms_export import export_lms
-from movierec_instructor.nbgrader_runner import run_nbgrader
+from movierec_instructor.nbgrader_runner import tool_env
 from movierec_instructor.results import export_grades, feedback, write_report
 from movierec_instructor.sandbox import SandboxUnavailable, check_available
 from movierec_instructor.similarity import DEFAULT_THRESHOLD, similarity, write_csv, write_html
 from movierec_instructor.strength import measure_assignment
 from movierec_instructor.strength_report import markdown_table, text_report, write_reports
+from movierec_instructor.submissions import NOT_GRADED
+from movierec_instructor.untrusted import terminal_safe
 
 
 def sample_class(course_dir: Path, assignment: str) -> list[Path]:
@@ -77,6 +80,30 @@ def test_strength(root: Path, names: list[str], out: Path, min_score: float) -> 
         print(f"below {min_score:.0%}: {', '.join(weak)}", file=sys.stderr)
         return 1
     return 0
+
+
+def validate(notebook: Path, *, sandbox: bool = True):
+    """Runs a student's notebook as grading will, in the grading kernel, without hidden tests.
+
+    Returns:
+        The :class:`~movierec_helpers.exercises.selfcheck.Report`: visible points per test
+        cell, points pending from hidden checks, and whatever would cost marks.
+    """
+    from jupyter_client import KernelManager
+
+    from movierec_helpers.exercises.selfcheck import check_notebook
+
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime = runtime_folder(Path(tmp))
+        manager = KernelManager(kernel_name=GRADING_KERNEL, transport="ipc", ip=str(runtime / "kernel"))
+        return check_notebook(notebook, kernel_name=GRADING_KERNEL, kernel_manager=manager,
+                              env=tool_env(grading_env(sandbox, str(runtime))))
+
+
+def print_findings(findings) -> None:
+    """The report lines on the terminal, with student-controlled text escaped."""
+    for f in findings:
+        print(terminal_safe(f"{f.student}: {f.problem} -> {f.action}"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,17 +163,18 @@ def main(argv: list[str] | None = None) -> int:
             except SandboxUnavailable as exc:
                 print(exc, file=sys.stderr)
                 return 2
-        with tempfile.TemporaryDirectory() as tmp:
-            env = grading_env(not args.no_sandbox, str(runtime_folder(Path(tmp))))
-            done = run_nbgrader(root, "validate", str(args.notebook.resolve()), log_level="WARN", env=env)
-        print(done.stdout, end="")
-        print(done.stderr, end="", file=sys.stderr)
-        return done.returncode
+        report = validate(args.notebook, sandbox=not args.no_sandbox)
+        print(terminal_safe(report.text()))
+        return 0 if report.ok else 1
     elif args.command == "collect":
-        findings = collect(root, args.assignment, args.zip.resolve(), fmt=args.fmt, mapping=args.mapping)
-        for f in findings:
-            print(f"{f.student}: {f.problem} -> {f.action}")
-        print(f"report: {write_report(findings, root / f'collect-report-{args.assignment}.csv')}")
+        try:
+            findings = collect(root, args.assignment, args.zip.resolve(), fmt=args.fmt, mapping=args.mapping)
+        except CollectError as exc:
+            print(terminal_safe(exc), file=sys.stderr)
+            return 2
+        print_findings(findings)
+        source = re.sub(r"[^A-Za-z0-9._-]", "_", args.zip.stem)  # one report per download collected
+        print(f"report: {write_report(findings, root / f'collect-report-{args.assignment}-{source}.csv')}")
     elif args.command == "autograde":
         try:
             findings = autograde(root, args.assignment, jobs=args.jobs, sandbox=not args.no_sandbox)
@@ -154,8 +182,12 @@ def main(argv: list[str] | None = None) -> int:
             print(exc, file=sys.stderr)
             return 2
         report = write_report(findings, args.report or root / f"grading-report-{args.assignment}.csv")
-        for f in findings:
-            print(f"{f.student}: {f.problem} -> {f.action}")
+        print_findings(findings)
+        not_graded = sorted({f.student for f in findings if f.action.startswith(NOT_GRADED)})
+        if not_graded:
+            print(f"NOT GRADED ({len(not_graded)}): {', '.join(terminal_safe(s) for s in not_graded)}; "
+                  f"their submissions are as handed in; report: {report}", file=sys.stderr)
+            return 1
         print(f"graded {args.assignment}; report: {report}")
         similarity_report(root, args.assignment, args.threshold)
     elif args.command == "similarity":

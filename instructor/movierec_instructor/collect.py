@@ -25,22 +25,35 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from movierec_instructor.submissions import Finding, expected_notebooks
+from movierec_instructor.untrusted import (
+    ArchiveLimits,
+    ArchiveTooLarge,
+    UnsafeId,
+    check_student_id,
+    extract_member,
+    path_inside,
+    terminal_safe,
+)
 
 FORMATS = ("plain", "canvas", "moodle")
-CANVAS = re.compile(r"^(?P<name>.+?)(?:_late)?_(?P<lms_id>\d+)_(?P<order>\d+)_(?P<file>.+)$", re.IGNORECASE)
-MOODLE = re.compile(r"^(?P<name>.+?)_(?P<lms_id>\d+)_assignsubmission_(?:file|onlinetext)_/?(?P<file>.+)$")
+# The LMS's own part of a name, read from the right: a student's name and the file they
+# uploaded are theirs to choose, so neither may decide whose submission it is.
+CANVAS_TAIL = re.compile(r"_(?P<lms_id>\d+)_(?P<order>\d+)_$")
+CANVAS_PART = re.compile(r"_(?P<lms_id>\d+)_(?P<order>\d+)_")
+MOODLE_TAIL = re.compile(r"_(?P<lms_id>\d+)_assignsubmission_(?:file|onlinetext)_$")
+MOODLE_PART = re.compile(r"_(?P<lms_id>\d+)_assignsubmission_(?:file|onlinetext)_")
 RESUBMITTED = re.compile(r"-\d+(?=\.ipynb$)")
 
 
 class CollectError(ValueError):
-    """Raised when a download cannot be collected as asked (unknown format, bad mapping file)."""
+    """Raised when a download cannot be collected as asked (unknown format, bad mapping file, too many entries)."""
 
 
 @dataclass(frozen=True)
 class Entry:
     """One notebook found in the download."""
 
-    member: str  # the name inside the zip
+    member: zipfile.ZipInfo
     student: str
     notebook: str
     order: tuple  # larger is later
@@ -58,32 +71,59 @@ def read_mapping(path: Path | None) -> dict[str, str]:
         rows = list(csv.DictReader(fh))
     if rows and not {"lms_id", "student_id"} <= set(rows[0]):
         raise CollectError(f"{path} needs the columns lms_id,student_id; it has {sorted(rows[0])}.")
-    return {row["lms_id"].strip(): row["student_id"].strip() for row in rows}
+    # The ids are checked where they are used (collect), so one bad row refuses only its student.
+    return {(row["lms_id"] or "").strip(): (row["student_id"] or "").strip() for row in rows}
+
+
+def _split_known_file(name: str, notebooks: list[str]) -> tuple[str, str] | None:
+    """``(prefix, notebook)`` when ``name`` ends with ``_<notebook>`` (Canvas may add ``-N``)."""
+    for notebook in sorted(notebooks, key=len, reverse=True):
+        stem = re.escape(notebook.removesuffix(".ipynb"))
+        match = re.match(rf"^(?P<prefix>.+)_{stem}(?:-\d+)?\.ipynb$", name)
+        if match:
+            return match["prefix"], notebook
+    return None
+
+
+def _lms_part(name: str, notebooks: list[str], tail: re.Pattern, part: re.Pattern) -> tuple[re.Match, str] | None:
+    """The LMS's part of a flat file name and the file after it, or None if absent or ambiguous."""
+    known = _split_known_file(name, notebooks)
+    if known:
+        # The file is one of the assignment's notebooks: the LMS part ends right before it.
+        match = tail.search(known[0] + "_")
+        if match:
+            return match, known[1]
+    found = list(part.finditer(name))
+    if len(found) != 1:
+        return None  # absent, or a name or file that repeats the LMS pattern: nobody can tell whose
+    return found[0], name[found[0].end():]
 
 
 def parse_name(member: str, fmt: str, notebooks: list[str]) -> tuple[str, str, int] | None:
     """``(lms or student id, notebook file, submission order)`` from a zip member's name, or None."""
     path = PurePosixPath(member)
-    if fmt == "moodle":
-        match = MOODLE.match(member) or MOODLE.match(path.name)
-        if not match:
-            return None
-        return match["lms_id"], PurePosixPath(match["file"]).name, 0
     name = path.name
+    if fmt == "moodle":
+        folder = path.parent.name
+        if folder:
+            match = MOODLE_TAIL.search(folder)
+            if match:
+                return match["lms_id"], name, 0
+        found = _lms_part(name, notebooks, MOODLE_TAIL, MOODLE_PART)
+        return (found[0]["lms_id"], found[1], 0) if found else None
     if fmt == "canvas":
-        match = CANVAS.match(name)
-        if not match:
+        found = _lms_part(name, notebooks, CANVAS_TAIL, CANVAS_PART)
+        if not found:
             return None
-        return match["lms_id"], RESUBMITTED.sub("", match["file"]), int(match["order"])
-    for notebook in sorted(notebooks, key=len, reverse=True):
-        suffix = f"_{notebook}"
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)], notebook, 0
+        return found[0]["lms_id"], RESUBMITTED.sub("", found[1]), int(found[0]["order"])
+    known = _split_known_file(name, notebooks)
+    if known and not RESUBMITTED.search(name):
+        return known[0], known[1], 0
     return None
 
 
 def collect(course: Path, assignment: str, archive: Path, *, fmt: str = "plain",
-            mapping: Path | None = None) -> list[Finding]:
+            mapping: Path | None = None, limits: ArchiveLimits | None = None) -> list[Finding]:
     """Files every notebook of an LMS download under ``submitted/<student>/<assignment>/``.
 
     Args:
@@ -92,44 +132,69 @@ def collect(course: Path, assignment: str, archive: Path, *, fmt: str = "plain",
         archive: the zip the LMS produced.
         fmt: ``plain``, ``canvas`` or ``moodle``.
         mapping: optional CSV ``lms_id,student_id``.
+        limits: sizes and counts the archive may reach (default: :meth:`ArchiveLimits.from_env`).
 
     Returns:
-        The report: one line per collected notebook, ignored resubmission or unreadable name.
+        The report: one line per collected notebook, ignored resubmission, refused id or
+        entry, or unreadable name (names shown escaped).
 
     Raises:
-        CollectError: unknown format or bad mapping file.
+        CollectError: unknown format, bad mapping file, or more entries than the limit
+            (then nothing is written).
     """
     if fmt not in FORMATS:
         raise CollectError(f"Unknown download format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    limits = limits or ArchiveLimits.from_env()
     notebooks = expected_notebooks(course, assignment)
     ids = read_mapping(mapping)
     findings: list[Finding] = []
     chosen: dict[tuple[str, str], Entry] = {}
+    submitted = course / "submitted"
     with zipfile.ZipFile(archive) as zf:
-        for info in zf.infolist():
+        infos = zf.infolist()
+        if len(infos) > limits.max_entries:
+            raise CollectError(f"{archive.name} has {len(infos):,} entries, over the limit of "
+                               f"{limits.max_entries:,} (MOVIEREC_ZIP_MAX_ENTRIES); nothing was collected.")
+        for info in infos:
+            shown = terminal_safe(info.filename)
             if info.is_dir() or not info.filename.endswith(".ipynb") or "__MACOSX" in info.filename:
                 continue
             parsed = parse_name(info.filename, fmt, notebooks)
             if parsed is None:
-                findings.append(Finding("?", assignment, f"{info.filename}: name not in {fmt} form",
-                                        "not collected"))
+                findings.append(Finding("?", assignment, f"{shown}: name not in {fmt} form (or it names "
+                                        "more than one student)", "not collected"))
                 continue
             lms_id, notebook, order = parsed
             if fmt != "plain" and ids and lms_id not in ids:
-                findings.append(Finding(lms_id, assignment, f"{info.filename}: LMS id {lms_id} is not in {mapping}",
+                findings.append(Finding(lms_id, assignment, f"{shown}: LMS id {lms_id} is not in {mapping}",
                                         f"collected as student {lms_id!r}"))
-            student = ids.get(lms_id, lms_id)
-            entry = Entry(info.filename, student, notebook, (order, info.date_time, info.filename))
+            try:
+                student = check_student_id(ids.get(lms_id, lms_id), f"{shown}: student id")
+            except UnsafeId as exc:
+                findings.append(Finding("?", assignment, str(exc), "not collected"))
+                continue
+            entry = Entry(info, student, notebook, (order, info.date_time, info.filename))
             key = (student, notebook)
             if key in chosen:
                 older, newer = sorted((chosen[key], entry), key=lambda e: e.order)
                 findings.append(Finding(student, assignment, f"handed in {notebook} more than once",
-                                        f"kept the latest ({newer.member}), ignored {older.member}"))
+                                        f"kept the latest ({terminal_safe(newer.member.filename)}), "
+                                        f"ignored {terminal_safe(older.member.filename)}"))
                 entry = newer
             chosen[key] = entry
+        budget = limits.max_total_bytes
         for (student, notebook), entry in sorted(chosen.items()):
-            target = course / "submitted" / student / assignment / notebook
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(zf.read(entry.member))
-            findings.append(Finding(student, assignment, f"{entry.member}", f"collected as {target.relative_to(course)}"))
+            target = path_inside(submitted, student, assignment, notebook)
+            shown = terminal_safe(entry.member.filename)
+            try:
+                budget -= extract_member(zf, entry.member, target, limits, budget)
+            except ArchiveTooLarge as exc:
+                findings.append(Finding(student, assignment, f"{shown} {exc}",
+                                        "refused, not collected (MOVIEREC_ZIP_* set the limits)"))
+                continue
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+                findings.append(Finding(student, assignment, f"{shown} cannot be read ({type(exc).__name__})",
+                                        "not collected"))
+                continue
+            findings.append(Finding(student, assignment, shown, f"collected as {target.relative_to(course.resolve())}"))
     return findings

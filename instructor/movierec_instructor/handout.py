@@ -8,9 +8,11 @@ class is built from it:
 * the released notebooks of the assignments handed out so far (``--through``);
 * ``movierec_helpers`` with the reference solution of every graded exercise that is not yet
   due (``--due``) replaced by a function that raises ``NotImplementedError`` saying when it
-  ships. Design: a notebook may only reuse library answers of earlier assignments, so a
-  hand-out whose due assignments are those before the released ones runs; each week's
-  hand-out adds the answers that just became due;
+  ships. A released notebook must never need one of those: the hand-out reads every code
+  cell of the notebooks it ships (pre-filled lines inside exercises included) and refuses,
+  naming the notebook, the cells, the answers and the ``--due``/``--through`` that would
+  work, when a cell uses a withheld answer of another assignment. Each week's hand-out adds
+  the answers that just became due;
 * the bundled data, the environment files, a student ``Makefile`` (``make lab``,
   ``make test``), the course kernel's installer, and a short README;
 * nothing else: no ``solutions/``, no hidden tests, no instructor package, no benchmarks.
@@ -28,28 +30,23 @@ from movierec_instructor.course import assignments
 
 STUDENT_MAKEFILE = """\
 # movierec (student hand-out): make lab opens the course, make test checks the set-up.
+# Without make (Windows): python scripts/course.py lab | test | check NOTEBOOK
 PYTHON ?= python3
-VENV := .venv
-PY := $(VENV)/bin/python
-STAMP := $(VENV)/.movierec-installed
 
-.PHONY: setup lab test
+.PHONY: setup lab test check
 
-setup: $(STAMP)
+setup:
+\t$(PYTHON) scripts/course.py setup
 
-$(STAMP): pyproject.toml constraints.txt
-\t$(PYTHON) -m venv $(VENV)
-\t$(PY) -m pip install --quiet --upgrade pip
-\t$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
-\t$(PY) scripts/install_kernel.py
-\t$(PY) scripts/lab_settings.py
-\ttouch $(STAMP)
+lab:
+\t$(PYTHON) scripts/course.py lab
 
-lab: setup
-\tMOVIEREC_PROGRESS=1 $(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+test:
+\t$(PYTHON) scripts/course.py test
 
-test: setup
-\t$(PY) -m pytest -q tests
+# Before handing in: make check NOTEBOOK=notebooks/02_matrix_factorization/02_matrix_factorization.ipynb
+check:
+\t$(PYTHON) scripts/course.py check $(NOTEBOOK)
 """
 
 STUDENT_TEST = '''"""Checks a student's set-up: the data loads and every notebook of the hand-out opens."""
@@ -78,7 +75,12 @@ README = """# movierec: recommendation systems with TensorFlow, on MovieLens (st
 ```bash
 make lab     # creates .venv, installs the course, opens JupyterLab on notebooks/
 make test    # the same set-up, then checks that data and notebooks are in place
+make check NOTEBOOK=notebooks/02_matrix_factorization/02_matrix_factorization.ipynb
+             # before handing in: runs your notebook as grading will and says what would cost marks
 ```
+
+Without `make` (Windows): `py scripts\\course.py lab`, `py scripts\\course.py test`,
+`py scripts\\course.py check NOTEBOOK`.
 
 Open `notebooks/<assignment>/<assignment>.ipynb`, replace each `raise NotImplementedError()`
 with your code and run the test cell below it. Hand in the notebook as your instructor says.
@@ -139,6 +141,86 @@ def strip_answers(source: str, withheld: dict[str, str]) -> tuple[str, list[str]
     return "\n".join(lines), sorted(replaced)
 
 
+class HandoutWouldNotRun(ValueError):
+    """A released notebook would use a library answer that the hand-out withholds."""
+
+
+def withheld_functions(package: Path, withheld: dict[str, str]) -> dict[str, str]:
+    """``function or method name -> assignment`` of every library answer the hand-out stubs."""
+    found = {}
+    for module in sorted(Path(package).rglob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef):
+                for exercise in _answered_exercises(node):
+                    if exercise in withheld:
+                        found.setdefault(node.name, withheld[exercise])
+    return found
+
+
+def _library_names_used(source: str) -> set[str]:
+    """Names a cell imports from ``movierec_helpers`` or reads as an attribute of it."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("movierec_helpers"):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+    return names
+
+
+def notebook_needs(path: Path, assignment: str, answers: dict[str, str]) -> dict[str, list[int]]:
+    """``answer name -> cell numbers`` of the withheld answers of *other* assignments a notebook uses.
+
+    A notebook's own exercises are the student's to write there; a function the notebook
+    defines itself shadows the library's.
+    """
+    cells = nbformat.read(path, as_version=4).cells
+    code = [(number, c.source) for number, c in enumerate(cells) if c.cell_type == "code"]
+    defined = set()
+    for _, source in code:
+        try:
+            defined |= {n.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef)}
+        except SyntaxError:
+            pass
+    needs: dict[str, list[int]] = {}
+    for number, source in code:
+        for name in _library_names_used(source) & set(answers):
+            if answers[name] != assignment and name not in defined:
+                needs.setdefault(name, []).append(number)
+    return needs
+
+
+def check_handout_runs(course: Path, shipped: list[str], answers: dict[str, str], due: str | None) -> None:
+    """Refuses a hand-out whose notebooks would need withheld answers; the message says what would work.
+
+    Raises:
+        HandoutWouldNotRun: naming each notebook, its cells and the answers they need.
+    """
+    order = assignments(course)
+    problems, latest_needed, first_broken = [], -1, None
+    for name in shipped:
+        for path in sorted((course / "notebooks" / name).glob("*.ipynb")):
+            needs = notebook_needs(path, name, answers)
+            for answer, cells in sorted(needs.items()):
+                problems.append(f"{name} cell{'s' if len(cells) > 1 else ''} {', '.join(map(str, cells))} "
+                                f"use{'s' if len(cells) == 1 else ''} {answer} (an answer of {answers[answer]})")
+                latest_needed = max(latest_needed, order.index(answers[answer]))
+            if needs and first_broken is None:
+                first_broken = name
+    if problems:
+        earlier = order[order.index(first_broken) - 1] if order.index(first_broken) > 0 else None
+        fixes = [f"--due {order[latest_needed]}"] + ([f"--through {earlier}"] if earlier else [])
+        raise HandoutWouldNotRun(
+            "This hand-out would not run: " + "; ".join(problems) + f". Those answers are withheld until their "
+            f"assignment is due (--due {due or 'the assignment before --through'}), so these cells would stop "
+            f"with NotImplementedError. Hand out with {' or '.join(fixes)}."
+        )
+
+
 def build_handout(course: Path, out: Path, *, through: str, due: str | None = None) -> dict[str, list[str]]:
     """Writes the student hand-out into ``out``.
 
@@ -153,6 +235,8 @@ def build_handout(course: Path, out: Path, *, through: str, due: str | None = No
 
     Raises:
         ValueError: unknown assignment, or ``out`` is not empty.
+        HandoutWouldNotRun: a shipped notebook uses an answer the hand-out withholds
+            (nothing is written).
     """
     course, out = Path(course).resolve(), Path(out)
     order = assignments(course)
@@ -164,6 +248,7 @@ def build_handout(course: Path, out: Path, *, through: str, due: str | None = No
     shipped = order[: order.index(through) + 1]
     due_index = order.index(due) if due else order.index(through) - 1
     withheld = {e: a for e, a in exercise_assignments(course).items() if order.index(a) > due_index}
+    check_handout_runs(course, shipped, withheld_functions(course / "movierec_helpers", withheld), due)
 
     out.mkdir(parents=True, exist_ok=True)
     for name in shipped:
@@ -183,7 +268,7 @@ def build_handout(course: Path, out: Path, *, through: str, due: str | None = No
     (out / "environment.yml").write_text("\n".join(
         line for line in environment.split("\n") if "./instructor" not in line))
     (out / "scripts").mkdir()
-    for script in ("install_kernel.py", "lab_settings.py"):
+    for script in ("course.py", "install_kernel.py", "lab_settings.py"):
         shutil.copy(course / "scripts" / script, out / "scripts" / script)
     (out / "tests").mkdir()
     (out / "tests" / "test_setup.py").write_text(STUDENT_TEST)

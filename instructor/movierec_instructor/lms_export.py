@@ -12,11 +12,11 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from movierec_instructor.collect import read_mapping
 from movierec_instructor.nbgrader_runner import gradebook_url
+from movierec_instructor.untrusted import write_csv
 
 FORMATS = ("csv", "canvas", "moodle")
 CANVAS_FIXED = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -62,16 +62,10 @@ def export_lms(course: Path, out: Path, fmt: str, *, mapping: Path | None = None
         raise ValueError(f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}.")
     assignments, maxima, scores, names = gradebook_table(db or gradebook_url(Path(course).resolve()))
     lms_ids = {student: lms for lms, student in read_mapping(mapping).items()}
-    with open(out, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        if fmt == "canvas":
-            writer.writerow(CANVAS_FIXED + assignments)
-            writer.writerow(["Points Possible", "", "", "", ""] + [f"{maxima[a]:g}" for a in assignments])
-            for student in sorted(scores):
-                writer.writerow([names[student], lms_ids.get(student, ""), student, "", ""]
-                                + [f"{scores[student][a]:g}" for a in assignments])
-        else:
-            writer.writerow(["ID number"] + [f"{a} (Real)" for a in assignments])
-            for student in sorted(scores):
-                writer.writerow([student] + [f"{scores[student][a]:g}" for a in assignments])
-    return Path(out)
+    if fmt == "canvas":
+        rows = [["Points Possible", "", "", "", ""] + [f"{maxima[a]:g}" for a in assignments]]
+        rows += [[names[student], lms_ids.get(student, ""), student, "", ""]
+                 + [f"{scores[student][a]:g}" for a in assignments] for student in sorted(scores)]
+        return write_csv(out, CANVAS_FIXED + assignments, rows)
+    return write_csv(out, ["ID number"] + [f"{a} (Real)" for a in assignments],
+                     ([student] + [f"{scores[student][a]:g}" for a in assignments] for student in sorted(scores)))

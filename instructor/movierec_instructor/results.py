@@ -2,35 +2,56 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
 from movierec_instructor.nbgrader_runner import gradebook_url, run_nbgrader
 from movierec_instructor.submissions import Finding
+from movierec_instructor.untrusted import add_csp, without_scripts, write_csv
+
+GRADE_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
+                 "raw_score", "late_submission_penalty", "score", "max_score"]
 
 
 def export_grades(course: Path, out: Path, db: str | None = None) -> Path:
-    """Writes nbgrader's grades table (one row per student and assignment) to ``out``."""
+    """Writes the grades table (one row per student and assignment) to ``out``.
+
+    The columns are those of nbgrader's own CSV export, but the file is written here:
+    nbgrader's writer does not quote fields, so a student id with a comma could forge a
+    row, and an id starting with ``=`` would reach a spreadsheet as a formula.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
     course = Path(course).resolve()
-    run_nbgrader(course, "export", f"--CsvExportPlugin.to={Path(out).resolve()}",
-                 db=db or gradebook_url(course), check=True)
-    return Path(out)
+    rows = []
+    with Gradebook(db or gradebook_url(course)) as gb:
+        for assignment in gb.assignments:
+            for student in gb.students:
+                person = [student.id, student.last_name or "", student.first_name or "", student.email or ""]
+                try:
+                    sub = gb.find_submission(assignment.name, student.id)
+                except MissingEntry:
+                    rows.append([assignment.name, assignment.duedate or "", "", *person, 0.0, 0.0, 0.0,
+                                 assignment.max_score])
+                    continue
+                penalty = sub.late_submission_penalty or 0.0
+                rows.append([assignment.name, assignment.duedate or "", sub.timestamp or "", *person,
+                             sub.score, penalty, sub.score - penalty, assignment.max_score])
+    return write_csv(out, GRADE_COLUMNS, rows)
 
 
 def write_report(findings: list[Finding], out: Path) -> Path:
     """Writes the grading report as CSV (student, assignment, problem, action)."""
-    with open(out, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["student", "assignment", "problem", "action"])
-        writer.writerows((f.student, f.assignment, f.problem, f.action) for f in findings)
-    return Path(out)
+    return write_csv(out, ["student", "assignment", "problem", "action"],
+                     ((f.student, f.assignment, f.problem, f.action) for f in findings))
 
 
 def feedback(course: Path, assignment: str, *, hide_hidden_tests: bool = True, db: str | None = None) -> None:
     """Generates HTML feedback; by default with the hidden tests removed, tracebacks included.
 
-    nbgrader's feedback shows every test cell's source, hidden tests included. Here
+    Every page carries a Content Security Policy without scripts, and the student's markdown
+    and HTML outputs are sanitised (nbconvert's ``SanitizeHTML``): nothing a student wrote
+    runs in the page. nbgrader's feedback shows every test cell's source, hidden tests included. Here
     :class:`~movierec_instructor.feedback_filters.ExplainErrors` first replaces traceback
     lines that quote a hidden test and explains cells stopped by a time or memory limit,
     then nbgrader's ``ClearHiddenTests`` removes the hidden parts of the sources
@@ -40,12 +61,15 @@ def feedback(course: Path, assignment: str, *, hide_hidden_tests: bool = True, d
     steps = ["nbgrader.preprocessors.GetGrades", "movierec_instructor.feedback_filters.ExplainErrors"]
     if hide_hidden_tests:
         steps.append("nbgrader.preprocessors.ClearHiddenTests")
-    steps.append("nbconvert.preprocessors.CSSHTMLHeaderPreprocessor")
+    # A student's markdown and HTML/JavaScript outputs are theirs: sanitised, scripts removed.
+    steps += ["nbconvert.preprocessors.sanitize.SanitizeHTML", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
     args = ["generate_feedback", assignment, "--force",
             f"--GenerateFeedback.preprocessors={steps!r}",
-            f"--ExplainErrors.scrub_hidden={hide_hidden_tests}",
+            f"--ExplainErrors.scrub_hidden={hide_hidden_tests}", "--SanitizeHTML.enabled=True",
             f"--ExplainErrors.timeout={execution_timeout(course)}"]
     run_nbgrader(course, *args, db=db or gradebook_url(course), check=True)
+    for page in (course / "feedback").glob(f"*/{assignment}/*.html"):
+        page.write_text(add_csp(without_scripts(page.read_text(encoding="utf-8"))), encoding="utf-8")
 
 
 def execution_timeout(course: Path) -> int:

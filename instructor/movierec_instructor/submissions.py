@@ -8,6 +8,8 @@ notebook, so the student is graded 0 and still appears in the gradebook.
 
 from __future__ import annotations
 
+import math
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,11 @@ from pathlib import Path
 import nbformat
 
 from movierec_instructor.tamper_scan import notebook_code, tampering
+from movierec_instructor.untrusted import is_student_id, terminal_safe
+
+NOT_GRADED = "NOT GRADED"  # the start of a report action for a student nobody graded (a machine fault)
+GRADE_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+NBGRADER_FLAGS = ("grade", "solution", "locked", "task")
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,30 @@ def read_valid_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, int, 
     return nb, version, None
 
 
+def nbgrader_metadata_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """Cells whose ``metadata.nbgrader`` has a shape nbgrader does not expect (it may abort on them)."""
+    problems = []
+    for number, cell in enumerate(nb.cells, start=1):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if meta is None:
+            continue
+        if not isinstance(meta, dict):
+            problems.append(f"cell {number}: nbgrader metadata is a {type(meta).__name__}, not a mapping")
+            continue
+        for flag in NBGRADER_FLAGS:
+            if flag in meta and not isinstance(meta[flag], bool):
+                problems.append(f"cell {number}: nbgrader '{flag}' is {terminal_safe(repr(meta[flag]))[:40]}, not true/false")
+        if "grade_id" in meta and not (isinstance(meta["grade_id"], str) and GRADE_ID.match(meta["grade_id"])):
+            problems.append(f"cell {number}: nbgrader 'grade_id' is {terminal_safe(repr(meta['grade_id']))[:40]}")
+        points = meta.get("points", 0)
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or not math.isfinite(points) or points < 0:
+            problems.append(f"cell {number}: nbgrader 'points' is {terminal_safe(repr(points))[:40]}")
+        if "schema_version" in meta and not (isinstance(meta["schema_version"], int)
+                                             and not isinstance(meta["schema_version"], bool)):
+            problems.append(f"cell {number}: nbgrader 'schema_version' is {terminal_safe(repr(meta['schema_version']))[:40]}")
+    return problems
+
+
 def drop_repeated_cells(nb: nbformat.NotebookNode) -> list[str]:
     """Removes every graded cell whose ``grade_id`` appeared before; returns the ids removed."""
     seen, duplicates = set(), []
@@ -100,6 +131,11 @@ def check_notebook(path: Path, blank: Path) -> list[tuple[str, str]]:
     if nb is None:
         kept = set_aside(path, blank)
         return [(f"{name} is not a valid notebook ({error})",
+                 f"graded as the blank notebook (0); the file is kept as {kept.name}")]
+    shape = nbgrader_metadata_problems(nb)
+    if shape:
+        kept = set_aside(path, blank)
+        return [(f"{name}: the notebook's grading metadata was edited ({'; '.join(shape[:3])})",
                  f"graded as the blank notebook (0); the file is kept as {kept.name}")]
     notes = []
     if version < 4:
@@ -132,18 +168,44 @@ def prepare_submissions(course: Path, assignment: str, release: Path) -> list[Fi
     findings: list[Finding] = []
     for student_dir in sorted(p for p in (course / "submitted").iterdir() if p.is_dir()):
         student = student_dir.name
-        folder, notes = find_assignment_folder(student_dir, assignment, expected)
-        if folder is None:
-            continue  # this student did not submit this assignment
-        pairs = [tuple(n.split(" -> ")) for n in notes]
-        for name in expected:
-            blank = release / assignment / name
-            present, note = restore_notebook_name(folder, name, expected, blank)
-            if note:
-                pairs.append(tuple(note.split(" -> ")))
-            if present:
-                pairs.extend(check_notebook(folder / name, blank))
-        for extra in sorted(p.name for p in folder.glob("*.ipynb") if p.name not in expected):
-            pairs.append((f"extra notebook {extra!r}", "not graded"))
+        if not is_student_id(student):
+            findings.append(Finding("?", assignment, f"submitted/{terminal_safe(student)} is not a usable student id",
+                                    f"{NOT_GRADED}: rename the folder to a valid id and grade again"))
+            continue
+        try:
+            pairs = check_student(student_dir, assignment, expected, release)
+        except Exception as exc:  # noqa: BLE001 - whatever one submission does fails only that student
+            pairs = [(f"the submission broke the checks ({type(exc).__name__}: {terminal_safe(str(exc))[:200]})",
+                      set_aside_all(student_dir / assignment, expected, release / assignment))]
         findings.extend(Finding(student, assignment, problem, action) for problem, action in pairs)
     return findings
+
+
+def check_student(student_dir: Path, assignment: str, expected: list[str], release: Path) -> list[tuple[str, str]]:
+    """Checks and repairs one student's assignment folder; returns (problem, action) pairs."""
+    folder, notes = find_assignment_folder(student_dir, assignment, expected)
+    if folder is None:
+        return []  # this student did not submit this assignment
+    pairs = [tuple(n.split(" -> ")) for n in notes]
+    for name in expected:
+        blank = release / assignment / name
+        present, note = restore_notebook_name(folder, name, expected, blank)
+        if note:
+            pairs.append(tuple(note.split(" -> ")))
+        if present:
+            pairs.extend(check_notebook(folder / name, blank))
+    for extra in sorted(p.name for p in folder.glob("*.ipynb") if p.name not in expected):
+        pairs.append((f"extra notebook {terminal_safe(repr(extra))}", "not graded"))
+    return pairs
+
+
+def set_aside_all(folder: Path, expected: list[str], blanks: Path) -> str:
+    """Sets aside every expected notebook in ``folder`` (blank copies in their place); says what was kept."""
+    kept = []
+    for name in expected:
+        path = folder / name
+        if path.is_file() and not path.with_name(name + ".rejected").exists():
+            kept.append(set_aside(path, blanks / name).name)
+        elif not path.exists() and folder.is_dir():
+            shutil.copy(blanks / name, path)
+    return f"graded as the blank notebook (0) for review; the submission is kept as {', '.join(kept) or 'it was'}"

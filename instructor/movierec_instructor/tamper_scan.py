@@ -47,6 +47,10 @@ def tampering(source: str) -> list[str]:
         tree = ast.parse(source)
     except SyntaxError:
         return []  # a syntax error fails the student's own cell; nothing to defend
+    except (RecursionError, MemoryError, ValueError) as exc:
+        # Nesting deep enough to break Python's parser: no honest answer looks like this,
+        # and code that cannot be checked is not run.
+        return [f"code nested too deeply to check ({type(exc).__name__})"]
     found = []
     for node in ast.walk(tree):
         targets = []

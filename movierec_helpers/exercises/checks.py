@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+from movierec_helpers.exercises.explain import explain_failure
 from movierec_helpers.exercises.graded import exercise_of
 from movierec_helpers.exercises.reference import forbid_exercises
 
@@ -107,8 +108,10 @@ class PartialCredit:
         try:
             yield
         except Exception as exc:  # noqa: BLE001 - any failure of the student's code fails this check
-            detail = "" if hidden or not str(exc) else f": {str(exc).strip().splitlines()[0]}"
-            print(f"✗ {label} (0 of {points:g}){detail}")
+            detail = [] if hidden else explain_failure(exc)
+            print(f"✗ {label} (0 of {points:g}){': ' + detail[0] if detail else ''}")
+            for line in detail[1:]:
+                print(f"    {line}")
             if self.first_failure_ends_cell:
                 raise
         else:

@@ -1,5 +1,6 @@
 """Helpers of the notebooks' own cells: results tables, progress bars."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -34,3 +35,36 @@ def test_keras_progress_counts_epochs():
     model.fit(np.ones((8, 2)), np.ones((8, 1)), epochs=3, verbose=0, callbacks=[bar_callback])
     assert bar_callback.bar.n == 3
     assert "loss=" in bar_callback.bar.postfix, "the bar shows the latest loss"
+
+
+def test_failed_allclose_shows_the_hint_and_the_values_not_the_tolerance(capsys):
+    from movierec_helpers.exercises import PartialCredit
+
+    checks = PartialCredit()
+    with checks.check(1, "the MSE over observed entries"):
+        np.testing.assert_allclose([1.0, 2.0, 3.0], [1.0, 2.5, 3.0], rtol=1e-5,
+                                   err_msg="average the squared error over the OBSERVED entries only")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "✗ the MSE over observed entries (0 of 1): average the squared error over the OBSERVED entries only"
+    assert out[1].strip() == "first wrong value at [1]: got 2.0, expected 2.5"
+    assert not any("tolerance" in line for line in out)
+
+
+def test_shape_mismatch_and_tensorflow_errors_in_plain_words(capsys):
+    import tensorflow as tf
+
+    from movierec_helpers.exercises import PartialCredit
+
+    checks = PartialCredit()
+    with checks.check(1, "one row per user"):
+        np.testing.assert_allclose(np.zeros((3, 4)), np.zeros((4, 3)), err_msg="return one row per user")
+    with checks.check(1, "predictions"):
+        tf.constant([1.0, 2.0, 3.0]) - tf.constant([1.0, 2.0])
+    with checks.check(2, "secret", hidden=True):
+        raise AssertionError("the hidden input was [3, 0]")
+    out = capsys.readouterr().out
+    assert "shapes (3, 4), (4, 3) mismatch" in out
+    assert "InvalidArgumentError: Incompatible shapes: [3] vs. [2] (in TensorFlow's Sub)" in out
+    assert "function_node" not in out and "/job:localhost" not in out
+    assert "✗ a hidden check (0 of 2)\n" in out and "[3, 0]" not in out
+    assert checks.score == 0 and checks.possible == 4

@@ -7,7 +7,7 @@ import pytest
 
 from movierec_instructor import course
 from movierec_instructor.cli import main
-from movierec_instructor.handout import build_handout, strip_answers
+from movierec_instructor.handout import HandoutWouldNotRun, build_handout, strip_answers
 from movierec_instructor.similarity import MARKERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,8 +58,8 @@ def test_strip_answers_keeps_signature_and_docstring():
     compile(new, "m.py", "exec")
 
 
-def test_handout_notebook_runs_with_a_students_correct_answers(handout, tmp_path):
-    name = "02_matrix_factorization"
+def _run_with_own_answers(handout: Path, name: str, tmp_path: Path) -> list:
+    """Runs a handed-out notebook, its exercises filled with correct answers; returns its errors."""
     answers = {c.metadata["nbgrader"]["grade_id"]: c.source
                for c in nbformat.read(course.notebook_path(ROOT, name), as_version=4).cells
                if c.metadata.get("nbgrader", {}).get("solution")}
@@ -73,7 +73,48 @@ def test_handout_notebook_runs_with_a_students_correct_answers(handout, tmp_path
     path = tmp_path / f"{name}.ipynb"
     nbformat.write(nb, path)
     executed, _ = course.execute_notebook(path, env={"PYTHONPATH": str(handout), "NBGRADER_EXECUTION": "autograde"})
-    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    return [f"{name} cell {i}: {o.ename}: {o.evalue[:200]}" for i, c in enumerate(executed.cells)
+            if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+
+
+def test_handout_notebook_runs_with_a_students_correct_answers(handout, tmp_path):
+    assert _run_with_own_answers(handout, "02_matrix_factorization", tmp_path) == []
+
+
+# What each --due withholds that a later notebook uses (the hand-out refuses those), per issue #21.
+NEEDED_BY_LATER_NOTEBOOKS = {
+    "01_exploring_movielens": ["03_inspecting_embeddings cell 4 uses build_model",
+                               "04_regularization cells 6, 22 use build_rating_sparse_tensor",
+                               "04_regularization cell 11 uses compute_scores"],
+    "02_matrix_factorization": ["04_regularization cell 11 uses compute_scores",
+                                "05_softmax_model cell 16 uses compute_scores"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("due", course.assignments(ROOT)[:-1])
+def test_every_handout_through_the_last_notebook_refuses_or_runs(due, tmp_path):
+    """Either the hand-out names what its notebooks would miss, or every notebook after --due runs.
+
+    A hand-out that runs with --due D withholds a superset of what a later --due withholds,
+    so notebooks are run for the smallest --due that is accepted (and 02's test above).
+    """
+    order = course.assignments(ROOT)
+    out = tmp_path / "handout"
+    if due in NEEDED_BY_LATER_NOTEBOOKS:
+        with pytest.raises(HandoutWouldNotRun) as refused:
+            build_handout(ROOT, out, through=order[-1], due=due)
+        for need in NEEDED_BY_LATER_NOTEBOOKS[due]:
+            assert need in str(refused.value)
+        assert "Hand out with --due " in str(refused.value)
+        assert not out.exists(), "nothing written"
+        return
+    build_handout(ROOT, out, through=order[-1], due=due)
+    if due != min((d for d in order[:-1] if d not in NEEDED_BY_LATER_NOTEBOOKS), key=order.index):
+        return
+    errors = []
+    for name in order[order.index(due) + 1:]:
+        errors += _run_with_own_answers(out, name, tmp_path)
     assert errors == []
 
 

@@ -66,7 +66,7 @@ def test_every_student_under_the_right_id_with_exact_partial_scores(round_trip):
 
 
 def test_the_reports_say_what_happened(round_trip):
-    collected = list(csv.DictReader(open(round_trip / f"collect-report-{ASSIGNMENT}.csv")))
+    collected = list(csv.DictReader(open(round_trip / f"collect-report-{ASSIGNMENT}-submissions.csv")))
     assert any(r["student"] == "bo_chen" and "5010" in r["action"] and "more than once" in r["problem"]
                for r in collected), "the latest resubmission wins, and the report says so"
     page = (round_trip / "feedback" / "bo_chen" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()

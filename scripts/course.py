@@ -1,0 +1,158 @@
+"""The course's two commands without `make`: set up and open the lab, or set up and test.
+
+    python scripts/course.py lab      # Windows: py scripts\\course.py lab
+    python scripts/course.py test
+    python scripts/course.py setup    # only the environment (.venv), the kernel and the lab settings
+    python scripts/course.py check NOTEBOOK   # run a notebook as grading will, before handing it in
+
+The Makefile's `make lab` / `make test` call this file, so every platform does the same.
+Set-up is idempotent: it reinstalls only when pyproject.toml or constraints.txt changed (a
+hash in `.venv/.movierec-installed`). It runs with any Python the course supports (3.11 to
+3.13), creates `.venv` with it, installs the pinned environment (`constraints.txt`) and,
+when pip cannot, prints pip's own reason. Only the standard library is used here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = ROOT / ".venv"
+STAMP = VENV / ".movierec-installed"
+SUPPORTED = ((3, 11), (3, 13))
+# No news feed or update check: classrooms are often offline, and the pop-up distracts.
+LAB_OPTIONS = ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+NBVAL = ["--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "--nbval-cell-timeout=300",
+         "-p", "tests.nbval_tolerance"]
+
+
+def venv_python() -> Path:
+    """The environment's interpreter (``Scripts\\python.exe`` on Windows)."""
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def venv_bin() -> Path:
+    return venv_python().parent
+
+
+def _install_inputs() -> list[Path]:
+    names = ["pyproject.toml", "constraints.txt", "instructor/pyproject.toml"]
+    return [ROOT / n for n in names if (ROOT / n).exists()]
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in _install_inputs():
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _run(command: list, *, what: str, quiet: bool = True, **kwargs) -> None:
+    """Runs a set-up step; on failure prints its own output (pip's reason) and exits."""
+    done = subprocess.run([str(c) for c in command], cwd=ROOT, capture_output=quiet, text=True, **kwargs)
+    if done.returncode:
+        if quiet:
+            tail = (done.stdout + done.stderr).strip().splitlines()
+            print("\n".join(line for line in tail[-40:] if "is ignored: it is neither" not in line), file=sys.stderr)
+        sys.exit(f"{what} failed (exit status {done.returncode}); the lines above say why.")
+
+
+def check_python() -> None:
+    """Refuses an interpreter outside the supported range, saying which ones work."""
+    version = sys.version_info[:2]
+    if not SUPPORTED[0] <= version <= SUPPORTED[1]:
+        sys.exit(f"Python {version[0]}.{version[1]} is not supported: use Python 3.11, 3.12 or 3.13 "
+                 "(e.g. `make PYTHON=python3.12 lab`, or `py -3.12 scripts\\course.py lab` on Windows).")
+
+
+def setup() -> Path:
+    """Creates and fills ``.venv`` if needed; registers the course kernel(s) and the lab settings."""
+    check_python()
+    if not venv_python().exists():
+        print(f"creating {VENV.name} with Python {sys.version.split()[0]}")
+        _run([sys.executable, "-m", "venv", VENV], what="Creating the virtual environment")
+    fingerprint = _fingerprint()
+    if not STAMP.exists() or STAMP.read_text().strip() != fingerprint:
+        python = venv_python()
+        print("installing the course (a few minutes the first time)")
+        _run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], what="Upgrading pip")
+        packages = ["-e", ".[dev]"]
+        if (ROOT / "instructor" / "pyproject.toml").exists():
+            packages += ["-e", "./instructor"]
+        _run([python, "-m", "pip", "install", "--quiet", "-c", "constraints.txt", *packages],
+             what="Installing the course's packages")
+        STAMP.write_text(fingerprint)
+    python = venv_python()
+    _run([python, "scripts/install_kernel.py"], what="Registering the movierec kernel")
+    if (ROOT / "instructor" / "pyproject.toml").exists():
+        _run([python, "-m", "movierec_instructor.kernels"], what="Registering the grading kernel")
+    _run([python, "scripts/lab_settings.py"], what="Writing the lab settings")
+    return python
+
+
+def lab() -> int:
+    """Sets up, then opens JupyterLab on ``notebooks/`` (progress bars on)."""
+    setup()
+    options = list(LAB_OPTIONS)
+    if os.name != "nt" and os.geteuid() == 0:
+        options.append("--allow-root")
+    env = {**os.environ, "MOVIEREC_PROGRESS": "1"}
+    return subprocess.call([str(venv_bin() / "jupyter"), "lab", "--notebook-dir=notebooks", *options],
+                           cwd=ROOT, env=env)
+
+
+def _test_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {**os.environ, "PATH": f"{venv_bin()}{os.pathsep}{os.environ.get('PATH', '')}",
+            "MOVIEREC_PROGRESS": os.environ.get("MOVIEREC_PROGRESS", "0"), **(extra or {})}
+
+
+def lint() -> int:
+    """ruff over the project's Python code."""
+    setup()
+    return subprocess.call([str(venv_bin() / "ruff"), "check", "movierec_helpers", "instructor", "benchmarks",
+                            "tests", "scripts"], cwd=ROOT, env=_test_env())
+
+
+def test(fast: bool = False) -> int:
+    """Sets up, then runs the suite: lint and every test, the notebooks through nbval (or the fast part)."""
+    python = setup()
+    if not (ROOT / "solutions").exists():  # a student hand-out: its own set-up tests
+        return subprocess.call([str(python), "-m", "pytest", "-q", "tests"], cwd=ROOT, env=_test_env())
+    if fast:
+        return subprocess.call([str(python), "-m", "pytest", "-q", "-m", "not slow", "tests", "--ignore=tests/browser"],
+                               cwd=ROOT, env=_test_env())
+    return lint() or subprocess.call(
+        [str(python), "-m", "pytest", "-q", "tests", "solutions", "--ignore=tests/browser", *NBVAL],
+        cwd=ROOT, env=_test_env())
+
+
+def test_perturbed() -> int:
+    """The notebooks again with oneDNN switched off and one thread: stored outputs must not depend on the CPU."""
+    python = setup()
+    return subprocess.call([str(python), "-m", "pytest", "-q", "solutions", *NBVAL], cwd=ROOT,
+                           env=_test_env({"TF_ENABLE_ONEDNN_OPTS": "0", "TF_NUM_INTRAOP_THREADS": "1"}))
+
+
+def check(notebook: str) -> int:
+    """Runs a notebook as grading will and says what would cost marks."""
+    python = setup()
+    return subprocess.call([str(python), "-m", "movierec_helpers.check", notebook], cwd=Path.cwd())
+
+
+def main(argv: list[str]) -> int:
+    commands = {"setup": lambda: setup() and 0, "lab": lab, "lint": lint, "test": test,
+                "test-fast": lambda: test(fast=True), "test-perturbed": test_perturbed}
+    if len(argv) == 2 and argv[0] == "check":
+        return check(argv[1])
+    if len(argv) != 1 or argv[0] not in commands:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return commands[argv[0]]()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,23 @@
+"""`movierec validate`: the student's check, in the grading sandbox (issue #21)."""
+
+from pathlib import Path
+
+import pytest
+
+from movierec_instructor.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def test_validate_a_correct_a_wrong_and_a_blank_notebook(tmp_path: Path, capsys, student_copy, wrong_most_rated):
+    right, wrong, blank = (tmp_path / k for k in ("right", "wrong", "blank"))
+    for folder in (right, wrong, blank):
+        folder.mkdir()
+    assert main(["validate", str(student_copy(right))]) == 0
+    out = capsys.readouterr().out
+    assert "total: 2 of 2 visible points; 2 more from hidden checks when graded" in out
+    assert "ready to hand in" in out and "FAILED" not in out
+    assert main(["validate", str(student_copy(wrong, replace={"most_rated": wrong_most_rated}))]) == 1
+    assert "✗ the 10 most rated movies, most rated first" in capsys.readouterr().out
+    assert main(["validate", str(student_copy(blank, answers=False))]) == 1
+    assert "is an exercise not written yet" in capsys.readouterr().out
