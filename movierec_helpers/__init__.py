@@ -12,6 +12,12 @@ the repository's ``benchmarks/`` folder.
 
 from importlib.metadata import PackageNotFoundError, version
 
+from movierec_helpers.native_logs import keep_native_logs_out_of_cells
+
+# Import movierec_helpers before TensorFlow: in any Jupyter kernel, TensorFlow's C++ log
+# lines then go to the kernel's log instead of the cells (see native_logs).
+keep_native_logs_out_of_cells()
+
 try:
     __version__ = version("movierec")
 except PackageNotFoundError:  # running from a source tree that was not installed

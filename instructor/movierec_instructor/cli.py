@@ -82,7 +82,7 @@ def test_strength(root: Path, names: list[str], out: Path, min_score: float) -> 
     return 0
 
 
-def validate(notebook: Path, *, sandbox: bool = True):
+def validate_notebook(notebook: Path, *, sandbox: bool = True):
     """Runs a student's notebook as grading will, in the grading kernel, without hidden tests.
 
     Returns:
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             except SandboxUnavailable as exc:
                 print(exc, file=sys.stderr)
                 return 2
-        report = validate(args.notebook, sandbox=not args.no_sandbox)
+        report = validate_notebook(args.notebook, sandbox=not args.no_sandbox)
         print(terminal_safe(report.text()))
         return 0 if report.ok else 1
     elif args.command == "collect":

@@ -1,0 +1,34 @@
+"""Keeps native libraries' log lines out of notebook cells, in any Jupyter kernel.
+
+TensorFlow's C++ runtime writes to file descriptor 2 ("oneDNN custom operations are on",
+"Could not find cuda drivers", and in notebook 04 "oneDNN supports DT_INT64 only on
+platforms with AVX-512"); ``TF_CPP_MIN_LOG_LEVEL`` does not stop the lines written before
+its logging starts. A stock ipykernel (Colab's, a hub's ``python3``) copies that descriptor
+into the running cell, where they look like errors, and nbgrader gives 0 to a test cell
+that writes to stderr. The course's own kernel starts with ``capture_fd_output`` off; in
+any other kernel, importing :mod:`movierec_helpers` (before TensorFlow) points descriptor 2
+back at the kernel's own log, as that option would. Python's ``sys.stderr`` (tracebacks,
+warnings) still shows in cells: it does not go through descriptor 2 in a kernel.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def keep_native_logs_out_of_cells() -> bool:
+    """Points file descriptor 2 at the kernel's log if ipykernel copies it into cells.
+
+    Returns:
+        True when it changed something (a kernel that captured descriptor 2), else False.
+    """
+    stream = sys.stderr
+    original = getattr(stream, "_original_stdstream_copy", None)  # ipykernel's copy of the real fd 2
+    if type(stream).__name__ != "OutStream" or original is None:
+        return False
+    try:
+        os.dup2(original, 2)
+    except OSError:
+        return False
+    return True
