@@ -6,7 +6,7 @@ JUPYTER := $(VENV)/bin/jupyter
 # Graded and tested notebook runs hide progress bars (their output varies run to run).
 export MOVIEREC_PROGRESS ?= 0
 
-.PHONY: setup lab check test test-fast test-perturbed test-strength test-browser lint bench course-time release solutions clean
+.PHONY: setup lab check test test-fast test-perturbed test-colab test-oldest test-strength test-browser lint bench course-time release solutions clean
 
 # Set-up, lab and tests live in scripts/course.py (so that Windows, conda and hub users, who
 # may have no make, run the same steps: `python scripts/course.py lab|test`). It reinstalls
@@ -45,12 +45,23 @@ test-browser: setup
 test-perturbed:
 	$(PYTHON) scripts/course.py test-perturbed
 
+# Colab's versions (constraints-colab.txt, Python 3.13): installing the course changes none of
+# them, and every notebook grades full marks (solutions) and 0 (blank) on the stock kernel.
+test-colab:
+	$(PYTHON) scripts/course.py test-colab
+
+# The declared floors (pyproject.toml): Python 3.11 and the lowest version of every direct
+# dependency (uv's --resolution lowest-direct); every notebook grades as in test-colab.
+test-oldest:
+	$(PYTHON) scripts/course.py test-oldest
+
 bench: setup
 	$(PY) benchmarks/engine.py
 	ONEDNN_MAX_CPU_ISA=AVX2 $(PY) benchmarks/engine.py
 	$(PY) benchmarks/scaling.py
 	$(PY) benchmarks/grading.py
 	$(PY) benchmarks/similarity.py
+	$(PY) benchmarks/hostile.py
 	$(PY) benchmarks/strength.py
 
 # Instructors: mutation testing of every graded exercise's tests (reports in test-strength/).

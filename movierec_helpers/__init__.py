@@ -12,11 +12,13 @@ the repository's ``benchmarks/`` folder.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from movierec_helpers.native_logs import keep_native_logs_out_of_cells
+from movierec_helpers.kernel_output import hide_library_warnings, keep_native_logs_out_of_cells
 
 # Import movierec_helpers before TensorFlow: in any Jupyter kernel, TensorFlow's C++ log
-# lines then go to the kernel's log instead of the cells (see native_logs).
+# lines then go to the kernel's log instead of the cells, and its own deprecation notices
+# stay out (see kernel_output).
 keep_native_logs_out_of_cells()
+hide_library_warnings()
 
 try:
     __version__ = version("movierec")

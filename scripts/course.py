@@ -15,9 +15,11 @@ when pip cannot, prints pip's own reason. Only the standard library is used here
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,7 +82,7 @@ def setup() -> Path:
         python = venv_python()
         print("installing the course (a few minutes the first time)")
         _run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], what="Upgrading pip")
-        packages = ["-e", ".[dev]"]
+        packages = ["-e", ".[lab,dev]"]
         if (ROOT / "instructor" / "pyproject.toml").exists():
             packages += ["-e", "./instructor"]
         _run([python, "-m", "pip", "install", "--quiet", "-c", "constraints.txt", *packages],
@@ -137,6 +139,78 @@ def test_perturbed() -> int:
                            env=_test_env({"TF_ENABLE_ONEDNN_OPTS": "0", "TF_NUM_INTRAOP_THREADS": "1"}))
 
 
+def find_python(version: str) -> str:
+    """An interpreter of ``version`` (e.g. "3.13"): on PATH, or one of pyenv's."""
+    candidates = [f"python{version}", *sorted(str(p) for p in Path.home().glob(f".pyenv/versions/{version}*/bin/python{version}"))]
+    for candidate in candidates:
+        try:
+            done = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True,
+                                  text=True)
+        except OSError:
+            continue
+        if done.returncode == 0 and done.stdout.strip() == str(tuple(int(x) for x in version.split("."))):
+            return candidate
+    sys.exit(f"No Python {version} found (tried {', '.join(candidates)}).")
+
+
+def _baseline(constraints: Path) -> dict[str, str]:
+    pins = {}
+    for line in constraints.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[name.strip().lower().replace("_", "-")] = version.strip()
+    return pins
+
+
+def test_colab() -> int:
+    """Colab's versions (constraints-colab.txt) with Python 3.13: installing changes none; every notebook grades."""
+    venv = ROOT / ".venv-colab"
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    constraints = ROOT / "constraints-colab.txt"
+    baseline = _baseline(constraints)
+    if not python.exists():
+        _run([find_python("3.13"), "-m", "venv", venv], what="Creating the Colab-like environment")
+        _run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], what="Upgrading pip")
+        _run([python, "-m", "pip", "install", "--quiet", *(f"{n}=={v}" for n, v in baseline.items())],
+             what="Installing Colab's versions")
+    done = subprocess.run([str(python), "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-", "-e", "."],
+                          cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        print(done.stderr[-3000:], file=sys.stderr)
+        sys.exit("pip cannot install the course over Colab's versions; the lines above say why.")
+    report = json.loads(done.stdout)
+    changed = {item["metadata"]["name"].lower().replace("_", "-"): item["metadata"]["version"]
+               for item in report["install"]}
+    moved = {n: (baseline[n], v) for n, v in changed.items() if n in baseline and v != baseline[n]}
+    if moved:
+        print("installing the course would change Colab's packages: "
+              + ", ".join(f"{n} {old} -> {new}" for n, (old, new) in sorted(moved.items())), file=sys.stderr)
+        return 1
+    print(f"installing the course changes none of Colab's {len(baseline)} packages "
+          f"(adds {', '.join(sorted(n for n in changed if n != 'movierec')) or 'nothing'})")
+    _run([python, "-m", "pip", "install", "--quiet", "-e", "."], what="Installing the course")
+    return subprocess.call([str(python), "tests/compat/run_notebooks.py", "--kernel", "python3"], cwd=ROOT,
+                           env={**os.environ, "MOVIEREC_PROGRESS": "0"})
+
+
+def test_oldest() -> int:
+    """The declared floors: the oldest Python and the lowest version of every direct dependency; every notebook grades."""
+    venv = ROOT / ".venv-oldest"
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    if not python.exists():
+        _run([find_python("3.11"), "-m", "venv", venv], what="Creating the oldest environment")
+        _run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "uv"], what="Installing uv")
+    _run([python, "-m", "uv", "pip", "install", "--quiet", "--python", python, "--resolution", "lowest-direct",
+          "-e", "."], what="Installing the course at its floors")
+    listed = subprocess.run([str(python), "-m", "pip", "list", "--format", "json"], capture_output=True, text=True)
+    versions = {p["name"].lower(): p["version"] for p in json.loads(listed.stdout)}
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = [d.split(">")[0].split("=")[0].strip().lower() for d in declared]
+    print("floors installed: " + ", ".join(f"{n} {versions.get(n, '?')}" for n in names))
+    return subprocess.call([str(python), "tests/compat/run_notebooks.py", "--kernel", "python3"], cwd=ROOT,
+                           env={**os.environ, "MOVIEREC_PROGRESS": "0"})
+
+
 def check(notebook: str) -> int:
     """Runs a notebook as grading will and says what would cost marks."""
     python = setup()
@@ -145,7 +219,8 @@ def check(notebook: str) -> int:
 
 def main(argv: list[str]) -> int:
     commands = {"setup": lambda: setup() and 0, "lab": lab, "lint": lint, "test": test,
-                "test-fast": lambda: test(fast=True), "test-perturbed": test_perturbed}
+                "test-fast": lambda: test(fast=True), "test-perturbed": test_perturbed, "test-colab": test_colab,
+                "test-oldest": test_oldest}
     if len(argv) == 2 and argv[0] == "check":
         return check(argv[1])
     if len(argv) != 1 or argv[0] not in commands:

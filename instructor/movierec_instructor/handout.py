@@ -158,38 +158,36 @@ def withheld_functions(package: Path, withheld: dict[str, str]) -> dict[str, str
 
 
 def _library_names_used(source: str) -> set[str]:
-    """Names a cell imports from ``movierec_helpers`` or reads as an attribute of it."""
+    """Names a cell imports from ``movierec_helpers`` or reads as an attribute of one of its modules."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return set()
-    names = set()
+    names, modules = set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("movierec_helpers"):
             names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.Attribute):
+            modules |= {alias.asname or alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            modules |= {alias.asname or alias.name for alias in node.names if alias.name.startswith("movierec_helpers")}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
             names.add(node.attr)
     return names
 
 
-def notebook_needs(path: Path, assignment: str, answers: dict[str, str]) -> dict[str, list[int]]:
-    """``answer name -> cell numbers`` of the withheld answers of *other* assignments a notebook uses.
+def notebook_needs(path: Path, answers: dict[str, str]) -> dict[str, list[int]]:
+    """``answer name -> cell numbers`` of the withheld library answers a notebook's cells import.
 
-    A notebook's own exercises are the student's to write there; a function the notebook
-    defines itself shadows the library's.
+    A name imported from the library is the library's, even where the notebook's own
+    exercise defines a function of that name (the import replaces it); a function the
+    student wrote and the cell uses without importing is the student's.
     """
     cells = nbformat.read(path, as_version=4).cells
-    code = [(number, c.source) for number, c in enumerate(cells) if c.cell_type == "code"]
-    defined = set()
-    for _, source in code:
-        try:
-            defined |= {n.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef)}
-        except SyntaxError:
-            pass
     needs: dict[str, list[int]] = {}
-    for number, source in code:
-        for name in _library_names_used(source) & set(answers):
-            if answers[name] != assignment and name not in defined:
+    for number, cell in enumerate(cells):
+        if cell.cell_type == "code":
+            for name in _library_names_used(cell.source) & set(answers):
                 needs.setdefault(name, []).append(number)
     return needs
 
@@ -204,7 +202,7 @@ def check_handout_runs(course: Path, shipped: list[str], answers: dict[str, str]
     problems, latest_needed, first_broken = [], -1, None
     for name in shipped:
         for path in sorted((course / "notebooks" / name).glob("*.ipynb")):
-            needs = notebook_needs(path, name, answers)
+            needs = notebook_needs(path, answers)
             for answer, cells in sorted(needs.items()):
                 problems.append(f"{name} cell{'s' if len(cells) > 1 else ''} {', '.join(map(str, cells))} "
                                 f"use{'s' if len(cells) == 1 else ''} {answer} (an answer of {answers[answer]})")

@@ -45,9 +45,13 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test-b
 
 
 def _lab_options() -> list[str]:
-    """The options ``make lab`` gives JupyterLab (read from the Makefile, so they cannot drift)."""
-    makefile = (ROOT / "Makefile").read_text()
-    return re.search(r"^LAB_OPTIONS := (.*)$", makefile, flags=re.MULTILINE).group(1).split()
+    """The options ``make lab`` gives JupyterLab (read from scripts/course.py, which it runs, so they cannot drift)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("course_script", ROOT / "scripts" / "course.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return list(script.LAB_OPTIONS)
 
 
 def _free_port() -> int:

@@ -240,7 +240,7 @@ def test_partial_credit_counts_each_check_and_hides_hidden_details(capsys):
     assert checks.score == 1.0 and checks.possible == 3.0
     out = capsys.readouterr().out.splitlines()
     assert out == ["✓ first (1 of 1)", "✗ second (0 of 1): the plain-words reason",
-                   "✗ a hidden check (0 of 0.5)", "✗ errors count as failures (0 of 0.5)"]
+                   "✗ a hidden check (0 of 0.5)", "✗ errors count as failures (0 of 0.5): NotImplementedError"]
 
 
 def test_training_draws_its_figure_except_while_grading(ml100k, monkeypatch):

@@ -100,6 +100,7 @@ def test_a_system_bwrap_comes_before_the_wheel(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_kernel_that_cannot_start_grades_nobody_and_touches_nothing(tmp_path, monkeypatch, capsys):
     course = _sample_course(tmp_path)
     before = _digests(course)
@@ -130,7 +131,9 @@ def _why_not_as_nobody() -> str | None:
     """Why this machine cannot run the grader as another user, or None if it can."""
     if os.geteuid() != 0 or shutil.which("setpriv") is None or not sys.platform.startswith("linux"):
         return "needs root and setpriv to run the grader as another user"
-    done = subprocess.run([*AS_NOBODY, sys.executable, "-c", "import movierec_instructor"], capture_output=True)
+    # Through a shell, as the grader starts kernels: exec from a process already running as that user.
+    done = subprocess.run([*AS_NOBODY, "/bin/sh", "-c", 'exec "$0" -c "import movierec_instructor"', sys.executable],
+                          capture_output=True)
     if done.returncode:
         # e.g. a pyenv interpreter under /root: other users cannot reach the environment's Python.
         return f"user {NOBODY} cannot run this environment's Python ({os.path.realpath(sys.executable)})"
@@ -138,6 +141,7 @@ def _why_not_as_nobody() -> str | None:
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_non_root_grader_holding_300_threads_grades_exactly():
     why_not = _why_not_as_nobody()
     if why_not:

@@ -383,18 +383,21 @@ def graded(tmp_path_factory):
 
 
 @pytest.mark.parametrize("student", sorted(CASES))
+@pytest.mark.sandbox
 def test_exact_score(graded, student):
     """Each case's defence is in CASES; the score is exact whatever the others did."""
     expected, defence = CASES[student][1], CASES[student][2]
     assert graded["scores"][student] == expected, f"{student} ({defence})"
 
 
+@pytest.mark.sandbox
 def test_gradebook_and_grades_csv_are_complete(graded):
     assert graded["submissions"] == len(CASES), "one submission per student, even after a re-run"
     rows = {r["student_id"]: float(r["score"]) for r in graded["csv"] if r["assignment"] == ASSIGNMENT}
     assert rows == {s: float(c[1]) for s, c in CASES.items()}
 
 
+@pytest.mark.sandbox
 def test_report_names_every_repair_and_rejection(graded):
     problems = {}
     for f in graded["findings"]:
@@ -412,6 +415,7 @@ def test_report_names_every_repair_and_rejection(graded):
     assert kept.exists(), "a rejected submission is kept for review"
 
 
+@pytest.mark.sandbox
 def test_sandbox_keeps_the_outside_untouched(graded):
     assert graded["connections"] == 0, "a submission reached a port on the grader's loopback"
     assert graded["site_unchanged"] and not graded["sitecustomize"], "a submission wrote into site-packages"
@@ -420,6 +424,7 @@ def test_sandbox_keeps_the_outside_untouched(graded):
         assert nbformat.read(path, as_version=4).cells, f"{student}'s submission was overwritten"
 
 
+@pytest.mark.sandbox
 def test_fork_bomb_hits_the_process_limit(graded):
     from movierec_instructor.sandbox import Limits
 
@@ -440,11 +445,13 @@ def test_grading_refuses_without_a_sandbox(tmp_path, monkeypatch):
         grading.autograde(tmp_path, ASSIGNMENT)
 
 
+@pytest.mark.sandbox
 def test_hidden_tests_never_reach_the_release(graded):
     text = (graded["course"] / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
     assert "BEGIN HIDDEN TESTS" not in text and "normalize the query too" not in text
 
 
+@pytest.mark.sandbox
 def test_feedback_without_hidden_tests(graded):
     feedback(graded["course"], ASSIGNMENT, db=f"sqlite:///{graded['course'] / 'gradebook.db'}")
     def page(student):
@@ -465,6 +472,7 @@ def test_static_scan_leaves_ordinary_code_alone():
     assert tampering("import numpy as tf") == ["binds tf to numpy (line 1)"]
 
 
+@pytest.mark.sandbox
 def test_lms_exports_have_the_documented_columns(graded, tmp_path):
     from movierec_instructor.lms_export import export_lms
 

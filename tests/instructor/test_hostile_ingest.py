@@ -20,7 +20,7 @@ import pytest
 from movierec_instructor.cli import main
 from movierec_instructor.untrusted import FORMULA_START
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "01_exploring_movielens"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"

@@ -9,7 +9,7 @@ import pytest
 
 from movierec_instructor.cli import main
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "01_exploring_movielens"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"

@@ -6,7 +6,7 @@ import pytest
 
 from movierec_instructor.cli import main
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 
 def test_validate_a_correct_a_wrong_and_a_blank_notebook(tmp_path: Path, capsys, student_copy, wrong_most_rated):

@@ -5,8 +5,6 @@ import sys
 import nbformat
 import pytest
 
-pytestmark = pytest.mark.slow
-
 
 def _run_on_stock_kernel(first_line: str) -> list:
     from nbclient import NotebookClient
@@ -23,13 +21,30 @@ def _run_on_stock_kernel(first_line: str) -> list:
             for c in nb.cells]
 
 
+@pytest.mark.slow
 def test_stock_kernel_copies_native_lines_into_cells_without_the_course_package():
     setup, _ = _run_on_stock_kernel("")
     assert any(name == "stderr" for name, _ in setup), "the problem this guards against shows here"
 
 
+@pytest.mark.slow
 def test_importing_the_course_package_first_keeps_them_out():
     setup, other = _run_on_stock_kernel("import movierec_helpers\n")
     assert setup == [("stdout", "3\n")]
     assert ("stderr", "from Python\n") in other, "Python's own stderr still shows"
     assert not any("native" in text for _, text in other)
+
+
+def test_library_deprecation_notices_hidden_the_students_own_kept():
+    import warnings
+
+    from movierec_helpers.kernel_output import hide_library_warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hide_library_warnings()
+        warnings.warn_explicit("np.object is deprecated", FutureWarning, "tf2onnx_lib.py", 8,
+                               module="keras.src.export.tf2onnx_lib")
+        warnings.warn_explicit("old API", DeprecationWarning, "x.py", 1, module="tensorflow.python.x")
+        warnings.warn_explicit("your code", FutureWarning, "<cell>", 3, module="__main__")
+    assert [str(w.message) for w in caught] == ["your code"]

@@ -1,4 +1,4 @@
-"""Keeps native libraries' log lines out of notebook cells, in any Jupyter kernel.
+"""Keeps library noise out of notebook cells, in any Jupyter kernel.
 
 TensorFlow's C++ runtime writes to file descriptor 2 ("oneDNN custom operations are on",
 "Could not find cuda drivers", and in notebook 04 "oneDNN supports DT_INT64 only on
@@ -9,12 +9,20 @@ that writes to stderr. The course's own kernel starts with ``capture_fd_output``
 any other kernel, importing :mod:`movierec_helpers` (before TensorFlow) points descriptor 2
 back at the kernel's own log, as that option would. Python's ``sys.stderr`` (tracebacks,
 warnings) still shows in cells: it does not go through descriptor 2 in a kernel.
+
+Deprecation and future warnings that TensorFlow and Keras raise about their own code (e.g.
+Keras 3.13's ``tf2onnx_lib`` on NumPy 2.1) are advice for their authors; the course kernel
+hides them through its environment, and :func:`hide_library_warnings` does the same in any
+other kernel. Warnings about the student's own code still show.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import warnings
+
+LIBRARIES = r"(keras|tensorflow|tf_keras|absl|google\.protobuf|ml_dtypes)(\.|$)"
 
 
 def keep_native_logs_out_of_cells() -> bool:
@@ -32,3 +40,9 @@ def keep_native_logs_out_of_cells() -> bool:
     except OSError:
         return False
     return True
+
+
+def hide_library_warnings() -> None:
+    """Ignores DeprecationWarning and FutureWarning raised from TensorFlow's and Keras' own modules."""
+    for category in (DeprecationWarning, FutureWarning):
+        warnings.filterwarnings("ignore", category=category, module=LIBRARIES)
