@@ -15,7 +15,7 @@ MAX_WIDTH = 160
 TF_INTERNALS = re.compile(r"\{\{function_node [^}]*\}\}\s*")
 TF_OP = re.compile(r"\s*\[Op:(?P<op>\w+)\](?:\s*name:\s*\S*)?\s*$")
 NUMPY_HEADER = re.compile(r"^(Not equal to tolerance|Arrays are not (almost )?equal|Items are not equal)")
-NUMPY_NOISE = re.compile(r"^(Mismatch at index:|Max (absolute|relative) difference|x and y nan location mismatch)")
+NUMPY_NOISE = re.compile(r"^(Mismatch at ind(?:ex|ices):|Max (absolute|relative) difference|x and y nan location mismatch)")
 
 
 def _short(text: str, width: int = MAX_WIDTH) -> str:
