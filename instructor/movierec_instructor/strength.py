@@ -43,6 +43,7 @@ class CellRun:
 
     ok: bool
     score: float | None = None
+    stdout: str = ""
     stderr: str = ""
     error: str = ""
     timed_out: bool = False
@@ -59,6 +60,7 @@ class MutantResult:
     reason: str
     seconds: float
     equivalent: str = ""  # the reviewed reason, for a listed mutant that survived
+    named: bool = False  # a killed mutant whose printed feedback names a failed visible check
 
 
 @dataclass
@@ -82,6 +84,12 @@ class ExerciseStrength:
     @property
     def survived(self) -> int:
         return len(self.results) - self.killed - self.equivalent
+
+    @property
+    def named_share(self) -> float:
+        """Of the killed mutants, the share whose feedback names the failed requirement (a visible check)."""
+        killed = [r for r in self.results if r.killed]
+        return sum(r.named for r in killed) / len(killed) if killed else 1.0
 
     @property
     def score(self) -> float:
@@ -155,6 +163,7 @@ class _Kernel:
         if not self.manager.is_alive():
             return CellRun(ok=False, kernel_died=True, error="the kernel died", seconds=seconds)
         stderr = "".join(o["text"] for o in outputs if o["type"] == "stream" and o["name"] == "stderr")
+        stdout = "".join(o["text"] for o in outputs if o["type"] == "stream" and o["name"] == "stdout")
         errors = [f"{o['ename']}: {o['evalue']}" for o in outputs if o["type"] == "error"]
         results = [o["data"].get("text/plain", "") for o in outputs if o["type"] == "execute_result"]
         score = None
@@ -164,7 +173,7 @@ class _Kernel:
             except ValueError:
                 score = None
         ok = reply["content"]["status"] == "ok" and not errors
-        return CellRun(ok=ok, score=score, stderr=stderr, error="; ".join(errors)[:300], seconds=seconds)
+        return CellRun(ok=ok, score=score, stdout=stdout, stderr=stderr, error="; ".join(errors)[:300], seconds=seconds)
 
     def _after_timeout(self, seconds: float) -> CellRun:
         self.manager.interrupt_kernel()
@@ -191,6 +200,11 @@ def _graded_pairs(nb: nbformat.NotebookNode) -> dict[int, tuple[int, str, float]
             if exercise in solutions:
                 pairs[i] = (solutions[exercise], exercise, float(meta["points"]))
     return pairs
+
+
+def names_requirement(run: CellRun) -> bool:
+    """Whether a failed test cell told the student which requirement failed (a visible ✗ line)."""
+    return any(line.startswith("✗ ") and not line.startswith("✗ a hidden check") for line in run.stdout.splitlines())
 
 
 def _verdict(run: CellRun, points: float) -> tuple[bool, str]:
@@ -285,7 +299,8 @@ def measure_assignment(
                     killed, reason = _verdict(run, points)
                     if run.kernel_died:
                         replay()
-                    result = MutantResult(mutant, killed, reason, time.perf_counter() - start)
+                    result = MutantResult(mutant, killed, reason, time.perf_counter() - start,
+                                          named=killed and names_requirement(run))
                     if not killed and (exercise, mutant.key) in equivalents:
                         result.equivalent = equivalents[(exercise, mutant.key)]
                     strength.results.append(result)

@@ -10,14 +10,14 @@ from pathlib import Path
 
 from movierec_instructor.strength import ExerciseStrength, MutantResult
 
-COLUMNS = ("assignment", "exercise", "mutants", "killed", "survived", "equivalent", "score")
+COLUMNS = ("assignment", "exercise", "mutants", "killed", "survived", "equivalent", "named", "score")
 
 
 def rows(strengths: list[ExerciseStrength]) -> list[dict]:
     """One row per exercise: the columns of :data:`COLUMNS`."""
     return [{"assignment": s.assignment, "exercise": s.exercise, "mutants": len(s.results),
              "killed": s.killed, "survived": s.survived, "equivalent": s.equivalent,
-             "score": round(s.score, 4)} for s in strengths]
+             "named": round(s.named_share, 4), "score": round(s.score, 4)} for s in strengths]
 
 
 def diff(result: MutantResult) -> list[str]:
@@ -31,21 +31,21 @@ def diff(result: MutantResult) -> list[str]:
 def markdown_table(strengths: list[ExerciseStrength], *, when: date | None = None) -> str:
     """The README's table (GitHub markdown), with the date it was measured."""
     lines = [f"Measured {(when or date.today()).isoformat()} with `make test-strength`.", "",
-             "| assignment | exercise | mutants | killed | survived | equivalent | score |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+             "| assignment | exercise | mutants | killed | survived | equivalent | feedback names it | score |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     for row in rows(strengths):
         lines.append(f"| {row['assignment']} | `{row['exercise']}` | {row['mutants']} | {row['killed']} | "
-                     f"{row['survived']} | {row['equivalent']} | {row['score']:.0%} |")
+                     f"{row['survived']} | {row['equivalent']} | {row['named']:.0%} | {row['score']:.0%} |")
     return "\n".join(lines)
 
 
 def text_report(strengths: list[ExerciseStrength]) -> str:
     """The table, then every surviving mutant with its diff, then the equivalent ones and why."""
     width = max([len(s.exercise) for s in strengths] + [8])
-    out = [f"{'exercise':{width}}  mutants  killed  survived  equivalent  score"]
+    out = [f"{'exercise':{width}}  mutants  killed  survived  equivalent  named  score"]
     for s in strengths:
         out.append(f"{s.exercise:{width}}  {len(s.results):7d}  {s.killed:6d}  {s.survived:8d}  "
-                   f"{s.equivalent:10d}  {s.score:5.0%}")
+                   f"{s.equivalent:10d}  {s.named_share:5.0%}  {s.score:5.0%}")
     for s in strengths:
         survivors = [r for r in s.results if not r.killed and not r.equivalent]
         equivalents = [r for r in s.results if r.equivalent]
@@ -71,7 +71,7 @@ def html_report(strengths: list[ExerciseStrength]) -> str:
              "exercise's visible and hidden tests kill it when they give it less than full points.</p>",
              "<table><tr>" + "".join(f"<th>{c}</th>" for c in COLUMNS) + "</tr>"]
     for row in rows(strengths):
-        cells = [row[c] if c != "score" else f"{row[c]:.0%}" for c in COLUMNS]
+        cells = [row[c] if c not in ("score", "named") else f"{row[c]:.0%}" for c in COLUMNS]
         parts.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     parts.append("</table>")
     for s in strengths:

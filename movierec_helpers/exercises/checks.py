@@ -96,7 +96,14 @@ class PartialCredit:
 
     first_failure_ends_cell = False
 
-    def __init__(self) -> None:
+    def __init__(self, points: float | None = None) -> None:
+        """
+        Args:
+            points: the test cell's points (its nbgrader metadata); in a student's copy,
+                where hidden checks are left out, the score line says how many of them
+                grading adds.
+        """
+        self.points = points
         self.earned = 0.0
         self.possible = 0.0
 
@@ -104,7 +111,9 @@ class PartialCredit:
     def check(self, points: float, what: str, *, hidden: bool = False) -> Iterator[None]:
         """One check worth ``points``: passes when its block finishes without an error."""
         self.possible += points
-        label = "a hidden check" if hidden else what
+        # A hidden check names its requirement (never its inputs) in the graded notebook and the
+        # feedback; a student's own copy has no hidden checks at all.
+        label = (f"a hidden check: {what}" if is_grading() else "a hidden check") if hidden else what
         try:
             yield
         except Exception as exc:  # noqa: BLE001 - any failure of the student's code fails this check
@@ -120,7 +129,16 @@ class PartialCredit:
 
     @property
     def score(self) -> float:
-        """The points earned so far (the cell's score when it is the cell's last line)."""
+        """The points earned so far (the cell's score when it is the cell's last line).
+
+        Where the checks are worth less than the cell (hidden checks left out of a
+        student's copy), it first prints what is left, e.g. ``1 of 1 point here; 1 more
+        from hidden checks when graded``.
+        """
+        if self.points is not None and self.possible < self.points:
+            pending = self.points - self.possible
+            print(f"{self.earned:g} of {self.possible:g} point{'s' if self.possible != 1 else ''} here; "
+                  f"{pending:g} more from hidden checks when graded")
         return self.earned
 
 

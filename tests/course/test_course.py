@@ -261,6 +261,9 @@ def test_partial_credit_parts_add_up_to_each_test_cells_points(name):
         if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
             parts = [float(p) for p in re.findall(r"checks\.check\(([\d.]+),", cell.source)]
             assert sum(parts) == meta["points"], f"{meta['grade_id']}: parts {parts} vs {meta['points']} points"
+            declared = re.search(r"checks = PartialCredit\(points=([\d.]+)\)", cell.source)
+            assert declared and float(declared[1]) == meta["points"], (
+                f"{meta['grade_id']}: PartialCredit(points=...) must say the cell's {meta['points']} points")
             assert cell.source.rstrip().endswith("checks.score"), f"{meta['grade_id']} must end with checks.score"
 
 

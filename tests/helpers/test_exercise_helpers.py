@@ -68,3 +68,20 @@ def test_shape_mismatch_and_tensorflow_errors_in_plain_words(capsys):
     assert "function_node" not in out and "/job:localhost" not in out
     assert "✗ a hidden check (0 of 2)\n" in out and "[3, 0]" not in out
     assert checks.score == 0 and checks.possible == 4
+
+
+def test_score_line_says_what_hidden_checks_add_only_where_they_are_missing(capsys):
+    from movierec_helpers.exercises import PartialCredit
+
+    student = PartialCredit(points=2)
+    with student.check(1, "visible"):
+        pass
+    assert student.score == 1
+    assert capsys.readouterr().out.splitlines()[-1] == "1 of 1 point here; 1 more from hidden checks when graded"
+    graded = PartialCredit(points=2)
+    with graded.check(1, "visible"):
+        pass
+    with graded.check(1, "hidden", hidden=True):
+        pass
+    assert graded.score == 2
+    assert "more from hidden checks" not in capsys.readouterr().out, "nothing added when every check ran"

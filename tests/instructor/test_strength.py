@@ -180,3 +180,12 @@ def test_readme_table_covers_every_graded_exercise_at_90_percent_or_more():
     assert set(rows) == graded, "regenerate the README table with make test-strength"
     assert all(int(score) >= 90 for score in rows.values()), rows
     assert re.search(r"Measured \d{4}-\d\d-\d\d with `make test-strength`", text)
+
+
+def test_feedback_names_the_requirement_only_through_a_visible_check():
+    from movierec_instructor.strength import CellRun, names_requirement
+
+    visible = CellRun(ok=True, score=0.0, stdout="✓ shape (1 of 1)\n✗ the MEAN loss, a scalar (0 of 1): return the MEAN\n")
+    hidden = CellRun(ok=True, score=1.0, stdout="✓ shape (1 of 1)\n✗ a hidden check (0 of 1)\n")
+    assert names_requirement(visible) and not names_requirement(hidden)
+    assert not names_requirement(CellRun(ok=False, error="NameError: x"))
