@@ -59,7 +59,7 @@ def _run(command: list, *, what: str, quiet: bool = True, **kwargs) -> None:
     if done.returncode:
         if quiet:
             tail = (done.stdout + done.stderr).strip().splitlines()
-            print("\n".join(line for line in tail[-40:] if "is ignored: it is neither" not in line), file=sys.stderr)
+            print("\n".join(tail[-40:]), file=sys.stderr)
         sys.exit(f"{what} failed (exit status {done.returncode}); the lines above say why.")
 
 
