@@ -42,7 +42,7 @@ if mode == "read whole":
 else:
     from movierec_instructor.collect import collect
     findings = collect(course, sys.argv[4], archive, fmt="canvas")
-    outcome = "; ".join(f.action for f in findings if f.student == "bomb")
+    outcome = "; ".join(f"{f.problem} -> {f.action}" for f in findings if f.student == "1002")
 print(json.dumps({"seconds": time.perf_counter() - start, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "outcome": outcome}))
 """

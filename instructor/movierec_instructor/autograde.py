@@ -153,7 +153,7 @@ def kernel_probe(runtime: Path, sandbox: bool, timeout: float = 120) -> str | No
         client.start_channels()
         try:
             client.wait_for_ready(timeout=timeout)
-            reply = client.execute_interactive("1 + 1", timeout=timeout)
+            reply = client.execute_interactive("1 + 1", timeout=timeout, output_hook=lambda _message: None)
         finally:
             client.stop_channels()
         if reply["content"]["status"] != "ok":
