@@ -1,10 +1,13 @@
 """Autograding a class with nbgrader: checks, (parallel) grading, merging grades.
 
-1. Every submission is checked first (:mod:`movierec_instructor.submissions`).
-2. nbgrader grades; with ``jobs > 1`` students are spread over worker processes, each with
-   its own copy of the course (no ``solutions/`` other than what nbgrader needs) and
-   gradebook, and the workers' grades and autograded notebooks are merged into the one
-   gradebook (a re-run replaces, never doubles, a grade).
+0. Before anything is touched, the grading kernel is started once (:func:`kernel_probe`):
+   if it cannot start, nobody is graded and every submission stays as handed in.
+1. Every submission is checked first (:mod:`movierec_instructor.submissions`); a folder
+   whose name is not a valid student id is reported and left alone.
+2. nbgrader grades in ``jobs`` worker processes, each with its own copy of the course (no
+   ``solutions/`` other than what nbgrader needs, only the accepted students) and gradebook,
+   and the workers' grades and autograded notebooks are merged into the one gradebook (a
+   re-run replaces, never doubles, a grade).
 3. One submission can fail only itself: a student nbgrader did not grade in the shared run
    (one notebook can abort nbgrader for every student after it) is graded again alone.
    If that fails too, the grading kernel is started once more on its own: when it cannot
