@@ -9,7 +9,6 @@ every file under its size limit, and the documented exit codes.
 """
 
 import csv
-import os
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -256,5 +255,4 @@ def test_collect_refuses_too_many_entries_and_writes_nothing(tmp_path, monkeypat
             zf.writestr(f"s{i}_{NOTEBOOK}", "{}")
     monkeypatch.setenv("MOVIEREC_ZIP_MAX_ENTRIES", "20")
     assert main(["--course", str(tmp_path), "collect", ASSIGNMENT, str(tmp_path / "many.zip")]) == 2
-    assert not (tmp_path / "submitted").exists()
-    assert os.environ["MOVIEREC_ZIP_MAX_ENTRIES"] == "20"
+    assert not (tmp_path / "submitted").exists(), "nothing collected"
