@@ -43,7 +43,7 @@ from movierec_instructor.submissions import (
     prepare_submissions,
     set_aside_all,
 )
-from movierec_instructor.untrusted import is_student_id
+from movierec_instructor.untrusted import is_student_id, terminal_safe
 
 GRADING_KERNEL = "movierec-grading"
 # nbgrader's own autograde steps, with the output limit in bytes before anything else reads the outputs.
@@ -173,7 +173,7 @@ def kernel_probe(runtime: Path, sandbox: bool, timeout: float = 120) -> str | No
 
 
 def autograde(course: Path, assignment: str, *, jobs: int = 1, release: Path | None = None,
-              db: str | None = None, sandbox: bool = True) -> list[Finding]:
+              db: str | None = None, sandbox: bool = True, only: list[str] | None = None) -> list[Finding]:
     """Checks, grades and records every submission of ``assignment``.
 
     Args:
@@ -184,6 +184,8 @@ def autograde(course: Path, assignment: str, *, jobs: int = 1, release: Path | N
         db: the gradebook URL (default ``sqlite:///course/gradebook.db``).
         sandbox: run every kernel in the OS sandbox; False only on the instructor's explicit
             ``--no-sandbox`` (then written into the report).
+        only: regrade just these students (``--student``); everyone else's submission, grades
+            and timestamps stay as they are. Grading again replaces grades, never adds to them.
 
     Returns:
         The report: one :class:`Finding` per repaired, rejected or failed submission; a
@@ -203,6 +205,10 @@ def autograde(course: Path, assignment: str, *, jobs: int = 1, release: Path | N
     submitted = course / "submitted"
     students = sorted(p.name for p in submitted.iterdir() if is_student_id(p.name) and (p / assignment).is_dir()) \
         if submitted.is_dir() else []
+    missing = []
+    if only is not None:
+        missing = sorted(set(only) - set(students))
+        students = [s for s in students if s in set(only)]
     with tempfile.TemporaryDirectory() as tmp:
         runtime = runtime_folder(Path(tmp))
         broken = kernel_probe(runtime, sandbox)
@@ -211,7 +217,9 @@ def autograde(course: Path, assignment: str, *, jobs: int = 1, release: Path | N
             return [Finding(student, assignment, f"the grading kernel cannot start on this machine ({broken})",
                             f"{NOT_GRADED}: the submission is left as handed in; fix the machine and grade again")
                     for student in students]
-        findings = prepare_submissions(course, assignment, release)
+        findings = prepare_submissions(course, assignment, release, only=students if only is not None else None)
+        findings += [Finding(terminal_safe(s), assignment, "--student names no submission of this assignment",
+                             f"{NOT_GRADED}: nothing to grade") for s in missing]
         if not sandbox:
             findings.append(Finding("*", assignment, "graded with --no-sandbox",
                                     "submissions could read hidden tests and other files; review the grades"))

@@ -25,6 +25,8 @@ from movierec_instructor import course
 from movierec_instructor.autograde import GRADING_KERNEL, autograde, grading_env, runtime_folder
 from movierec_instructor.collect import FORMATS, CollectError, collect
 from movierec_instructor.handout import build_handout
+from movierec_instructor.item_analysis import analyse, class_results, summary_lines
+from movierec_instructor.item_report import write_stats
 from movierec_instructor.lms_export import FORMATS as EXPORT_FORMATS
 from movierec_instructor.lms_export import export_lms
 from movierec_instructor.nbgrader_runner import tool_env
@@ -128,8 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--no-sandbox", action="store_true",
                        help="grade without the OS sandbox (submissions can then read answers; reported)")
     grade.add_argument("--report", type=Path, default=None, help="CSV report (default grading-report-<id>.csv)")
+    grade.add_argument("--student", action="append", default=None, metavar="ID",
+                       help="regrade only this student (repeat for several); the others stay as graded")
     grade.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
                        help="similarity report: pairs shown from this score")
+    stats_cmd = sub.add_parser("stats", help="per check: pass rate, discrimination, common failures (CSV, HTML)")
+    stats_cmd.add_argument("assignment")
+    stats_cmd.add_argument("--out", type=Path, default=None, help="folder for stats-<id>.csv/.json/.html")
     sim = sub.add_parser("similarity")
     sim.add_argument("assignment")
     sim.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
@@ -177,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: {write_report(findings, root / f'collect-report-{args.assignment}-{source}.csv')}")
     elif args.command == "autograde":
         try:
-            findings = autograde(root, args.assignment, jobs=args.jobs, sandbox=not args.no_sandbox)
+            findings = autograde(root, args.assignment, jobs=args.jobs, sandbox=not args.no_sandbox,
+                                 only=args.student)
         except SandboxUnavailable as exc:
             print(exc, file=sys.stderr)
             return 2
@@ -189,7 +197,21 @@ def main(argv: list[str] | None = None) -> int:
                   f"their submissions are as handed in; report: {report}", file=sys.stderr)
             return 1
         print(f"graded {args.assignment}; report: {report}")
+        checks, results = class_results(root, args.assignment)
+        for line in summary_lines(analyse(checks, results)):
+            print(terminal_safe(line))
+        print(f"per check: movierec stats {args.assignment}")
         similarity_report(root, args.assignment, args.threshold)
+    elif args.command == "stats":
+        try:
+            paths = write_stats(root, args.assignment, args.out)
+        except FileNotFoundError as exc:
+            print(terminal_safe(exc), file=sys.stderr)
+            return 2
+        checks, results = class_results(root, args.assignment)
+        for line in summary_lines(analyse(checks, results)):
+            print(terminal_safe(line))
+        print(f"wrote {paths['csv']}, {paths['json'].name}, {paths['html'].name}")
     elif args.command == "similarity":
         similarity_report(root, args.assignment, args.threshold)
     elif args.command == "handout":

@@ -60,7 +60,8 @@ class MutantResult:
     reason: str
     seconds: float
     equivalent: str = ""  # the reviewed reason, for a listed mutant that survived
-    named: bool = False  # a killed mutant whose printed feedback names a failed visible check
+    named: bool = False  # a killed mutant whose printed feedback names the failed requirement
+    feedback: str = ""  # what the student would read: the test cell's ✗ lines, or the error
 
 
 @dataclass
@@ -87,7 +88,7 @@ class ExerciseStrength:
 
     @property
     def named_share(self) -> float:
-        """Of the killed mutants, the share whose feedback names the failed requirement (a visible check)."""
+        """Of the killed mutants, the share whose feedback names the failed requirement."""
         killed = [r for r in self.results if r.killed]
         return sum(r.named for r in killed) / len(killed) if killed else 1.0
 
@@ -203,8 +204,23 @@ def _graded_pairs(nb: nbformat.NotebookNode) -> dict[int, tuple[int, str, float]
 
 
 def names_requirement(run: CellRun) -> bool:
-    """Whether a failed test cell told the student which requirement failed (a visible ✗ line)."""
-    return any(line.startswith("✗ ") and not line.startswith("✗ a hidden check") for line in run.stdout.splitlines())
+    """Whether a failed test cell named the requirement that failed.
+
+    A visible check's ✗ line names it; so does a hidden one's in a graded notebook
+    (``✗ a hidden check: <requirement>``). A bare ``✗ a hidden check``, an error or
+    stderr alone do not.
+    """
+    return any(line.startswith("✗ ") and not line.startswith("✗ a hidden check (")
+               for line in run.stdout.splitlines())
+
+
+def feedback_lines(run: CellRun, limit: int = 3) -> str:
+    """The first lines a student would read about a failure: ✗ lines, else the error or stderr."""
+    crosses = [line for line in run.stdout.splitlines() if line.startswith("✗ ")]
+    if crosses:
+        return "\n".join(crosses[:limit])
+    text = run.error or run.stderr
+    return "\n".join(text.strip().splitlines()[-limit:]) if text else ""
 
 
 def _verdict(run: CellRun, points: float) -> tuple[bool, str]:
@@ -289,18 +305,25 @@ def measure_assignment(
                 timeout = max(min_timeout, time_factor * baseline.seconds)
                 for mutant in mutants:
                     start = time.perf_counter()
+                    # As nbgrader grades: every cell runs even after an error, and only the
+                    # test cell's result counts (an error elsewhere costs nothing by itself).
                     run = kernel.run(mutant.source, timeout=timeout)
-                    for code in between if run.ok else []:
+                    raised = "" if run.ok else run.error
+                    for code in between if not (run.timed_out or run.kernel_died) else []:
                         run = kernel.run(code, timeout=timeout)
-                        if not run.ok:
+                        raised = raised or ("" if run.ok else run.error)
+                        if run.timed_out or run.kernel_died:
                             break
-                    if run.ok:
+                    if not (run.timed_out or run.kernel_died):
                         run = kernel.run(cell.source, timeout=timeout)
                     killed, reason = _verdict(run, points)
+                    if killed and raised and not run.kernel_died and not run.timed_out:
+                        reason += f" (an earlier cell raised {raised.splitlines()[0][:80]})"
                     if run.kernel_died:
                         replay()
                     result = MutantResult(mutant, killed, reason, time.perf_counter() - start,
-                                          named=killed and names_requirement(run))
+                                          named=killed and names_requirement(run),
+                                          feedback=feedback_lines(run) if killed else "")
                     if not killed and (exercise, mutant.key) in equivalents:
                         result.equivalent = equivalents[(exercise, mutant.key)]
                     strength.results.append(result)

@@ -153,13 +153,14 @@ def check_notebook(path: Path, blank: Path) -> list[tuple[str, str]]:
     return notes
 
 
-def prepare_submissions(course: Path, assignment: str, release: Path) -> list[Finding]:
+def prepare_submissions(course: Path, assignment: str, release: Path, only: list[str] | None = None) -> list[Finding]:
     """Checks and repairs ``submitted/*/<assignment>`` before grading.
 
     Args:
         course: the course directory.
         assignment: the assignment id.
         release: the student release, whose blank notebooks replace unusable submissions.
+        only: just these students' folders (a regrade); default all.
 
     Returns:
         One :class:`Finding` per repair or rejection.
@@ -168,6 +169,8 @@ def prepare_submissions(course: Path, assignment: str, release: Path) -> list[Fi
     findings: list[Finding] = []
     for student_dir in sorted(p for p in (course / "submitted").iterdir() if p.is_dir()):
         student = student_dir.name
+        if only is not None and student not in only:
+            continue
         if not is_student_id(student):
             findings.append(Finding("?", assignment, f"submitted/{terminal_safe(student)} is not a usable student id",
                                     f"{NOT_GRADED}: rename the folder to a valid id and grade again"))

@@ -67,7 +67,7 @@ def rounded(table: pd.DataFrame, decimals: int | dict[str, int] = 4) -> pd.DataF
     return out
 
 
-def filtered_histogram(field: str, label: str, selection) -> alt.LayerChart:
+def filtered_histogram(field: str, label: str, selection, count_label: str = "count") -> alt.LayerChart:
     """Histogram of ``field`` for the selected rows, drawn over the whole data in light grey.
 
     Both layers share one count axis, so the highlighted bars are the selection's share
@@ -75,8 +75,9 @@ def filtered_histogram(field: str, label: str, selection) -> alt.LayerChart:
 
     Args:
         field: the column to bin.
-        label: the axis title.
+        label: the x-axis title.
         selection: an Altair selection parameter that filters the top layer.
+        count_label: the y-axis title (what the bars count).
 
     Returns:
         A layered chart without data (the caller's concat chart provides it).
@@ -84,7 +85,7 @@ def filtered_histogram(field: str, label: str, selection) -> alt.LayerChart:
     base = (
         alt.Chart()
         .mark_bar()
-        .encode(x=alt.X(f"{field}:Q", bin=alt.Bin(maxbins=10), title=label), y="count()")
+        .encode(x=alt.X(f"{field}:Q", bin=alt.Bin(maxbins=10), title=label), y=alt.Y("count()", title=count_label))
         .properties(width=HISTOGRAM_WIDTH)
     )
     return alt.layer(
@@ -93,14 +94,14 @@ def filtered_histogram(field: str, label: str, selection) -> alt.LayerChart:
     )
 
 
-def category_selector(field: str, selection, scheme: str = "category20") -> alt.Chart:
+def category_selector(field: str, selection, count_label: str = "count", scheme: str = "category20") -> alt.Chart:
     """Bar chart of counts per category; click a bar to select it, shift-click for more."""
     return (
         alt.Chart()
         .mark_bar()
         .encode(
-            x="count()",
-            y=alt.Y(f"{field}:N"),
+            x=alt.X("count()", title=count_label),
+            y=alt.Y(f"{field}:N", title=field),
             color=alt.condition(
                 selection,
                 alt.Color(f"{field}:N", scale=alt.Scale(scheme=scheme)),
@@ -127,9 +128,9 @@ def sliced_histograms(table: pd.DataFrame, slice_field: str, what: str) -> alt.H
     selection = alt.selection_point(fields=[slice_field], name=f"{slice_field}_pick")
     columns = ["rating count", "rating mean", slice_field]
     return alt.hconcat(
-        filtered_histogram("rating count", f"# ratings / {what}", selection),
-        filtered_histogram("rating mean", f"mean {what} rating", selection),
-        category_selector(slice_field, selection),
+        filtered_histogram("rating count", f"# ratings / {what}", selection, f"number of {what}s"),
+        filtered_histogram("rating mean", f"mean {what} rating", selection, f"number of {what}s"),
+        category_selector(slice_field, selection, f"number of {what}s"),
         data=rounded(table[columns]),
     )
 
@@ -173,6 +174,7 @@ def embedding_norm_chart(
     brush = alt.selection_interval(encodings=["x", "y"], resolve="global", name="brush")
     panels = []
     for i, name in enumerate(movie_embeddings):
+        x = alt.X("num_ratings:Q", title="number of ratings")
         y = alt.Y(f"norm_{i}:Q", title=f"embedding norm ({name})")
         nearest = alt.selection_point(
             on="pointerover", nearest=True, empty=False, encodings=["x", "y"], name=f"nearest_{i}"
@@ -181,7 +183,7 @@ def embedding_norm_chart(
             alt.Chart()
             .mark_circle()
             .encode(
-                x=alt.X("num_ratings:Q", title="number of ratings"),
+                x=x,
                 y=y,
                 color=alt.condition(brush, alt.value("#4c78a8"), alt.value("lightgray")),
                 tooltip=["title:N", "num_ratings:Q", alt.Tooltip(f"norm_{i}:Q", title=f"norm ({name})")],
@@ -192,7 +194,7 @@ def embedding_norm_chart(
             alt.Chart()
             .mark_text(align="center", dx=5, dy=-5)
             .encode(
-                x="num_ratings:Q",
+                x=x,
                 y=y,
                 text=alt.condition(nearest, "title:N", alt.value("")),
             )
@@ -201,7 +203,9 @@ def embedding_norm_chart(
     return alt.hconcat(*panels, data=rounded(table, 3))
 
 
-def embedding_scatter(projection: np.ndarray, movies: pd.DataFrame) -> alt.Chart:
+def embedding_scatter(
+    projection: np.ndarray, movies: pd.DataFrame, axis_titles: tuple[str, str] | None = None
+) -> alt.Chart:
     """2-D scatter of projected movie embeddings, coloured by genre.
 
     Click a genre in the legend to highlight it (shift-click for several); hover a
@@ -210,6 +214,9 @@ def embedding_scatter(projection: np.ndarray, movies: pd.DataFrame) -> alt.Chart
     Args:
         projection: ``[num_movies, 2]`` coordinates (e.g. from :func:`project_tsne`).
         movies: the movies table.
+        axis_titles: titles of the x and y axes where the coordinates mean something (e.g.
+            principal components); without them (a t-SNE map, where only neighbourhoods
+            mean something) the axes are hidden and the chart's title says so.
 
     Returns:
         The scatter chart.
@@ -224,12 +231,18 @@ def embedding_scatter(projection: np.ndarray, movies: pd.DataFrame) -> alt.Chart
         }
     )
     genre_pick = alt.selection_point(fields=["genre"], bind="legend", name="genre_legend")
+    if axis_titles is None:
+        x, y = alt.X("x:Q", axis=None), alt.Y("y:Q", axis=None)
+        title = "Movie embeddings, t-SNE map: near points are similar movies; the axes mean nothing"
+    else:
+        x, y = alt.X("x:Q", title=axis_titles[0]), alt.Y("y:Q", title=axis_titles[1])
+        title = "Movie embeddings, projected"
     return (
-        alt.Chart(rounded(table, 2))
+        alt.Chart(rounded(table, 2), title=title)
         .mark_circle(size=30)
         .encode(
-            x=alt.X("x:Q", axis=None),
-            y=alt.Y("y:Q", axis=None),
+            x=x,
+            y=y,
             color=alt.Color("genre:N", scale=alt.Scale(scheme="category20")),
             opacity=alt.condition(genre_pick, alt.value(0.9), alt.value(0.05)),
             tooltip=["title:N", "all_genres:N"],
@@ -267,7 +280,7 @@ def training_curves(histories: Mapping[str, pd.DataFrame], metric: str, title: s
         alt.Chart(rounded(curves))
         .mark_line(point=True)
         .encode(
-            x="epoch:O",
+            x=alt.X("epoch:O", title="epoch"),
             y=alt.Y(f"{metric}:Q", title=title, scale=alt.Scale(zero=False)),
             color="model:N",
         )

@@ -32,12 +32,16 @@ def training_figure(
         for name in group:
             ax.plot(history["iteration"], history[name], label=name)
         ax.set_xlabel("iteration")
+        ax.set_ylabel(", ".join(group))
         ax.legend()
     if embeddings:
         ax = fig.add_subplot(1, panels, panels, projection="3d")
         for name, values in embeddings.items():
             ax.scatter(values[:, 0], values[:, 1], values[:, 2], s=2, alpha=0.5, label=name)
         ax.set_title("embeddings, first 3 dimensions")
+        ax.set_xlabel("dimension 1")
+        ax.set_ylabel("dimension 2")
+        ax.set_zlabel("dimension 3")
         ax.legend()
     fig.tight_layout()
     return fig

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import os
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -76,6 +77,15 @@ def own_work(*functions: Callable) -> Iterator[None]:
         yield
 
 
+class WarningRaised(AssertionError):
+    """The student's code raised a warning inside a check."""
+
+    def __init__(self, caught: warnings.WarningMessage) -> None:
+        message = " ".join(str(caught.message).split())
+        super().__init__(f"your code raised {caught.category.__name__}: {message}; a graded check must run "
+                         "without warnings (avoid the operation that causes it)")
+
+
 class PartialCredit:
     """Awards a test cell's points in parts, with one plain-words line per check.
 
@@ -115,7 +125,12 @@ class PartialCredit:
         # feedback; a student's own copy has no hidden checks at all.
         label = (f"a hidden check: {what}" if is_grading() else "a hidden check") if hidden else what
         try:
-            yield
+            # A warning would reach stderr, and nbgrader gives a test cell that writes to stderr 0:
+            # it fails this check only, and says so (e.g. NumPy's "invalid value encountered in divide").
+            with warnings.catch_warnings(record=True) as caught:
+                yield
+            if caught:
+                raise WarningRaised(caught[0])
         except Exception as exc:  # noqa: BLE001 - any failure of the student's code fails this check
             detail = [] if hidden else explain_failure(exc)
             print(f"✗ {label} (0 of {points:g}){': ' + detail[0] if detail else ''}")

@@ -218,3 +218,57 @@ def test_charts_emit_no_warnings(ml100k):
         charts.user_histograms(ml100k.ratings, ml100k.users).to_dict()
         charts.embedding_norm_chart({"a": vectors, "b": vectors}, ml100k.movies, ml100k.ratings).to_dict()
         charts.embedding_scatter(vectors[:, :2], ml100k.movies).to_dict()
+
+
+def _axis_titles(spec, found=None):
+    """``(x or y, title or None)`` of every positional encoding that draws an axis."""
+    found = [] if found is None else found
+    if isinstance(spec, dict):
+        for channel, encoding in (spec.get("encoding") or {}).items():
+            if channel in ("x", "y") and isinstance(encoding, dict) and encoding.get("axis", {}) is not None:
+                found.append((channel, encoding.get("title")))
+        for key, value in spec.items():
+            if key not in ("data", "datasets", "encoding"):
+                _axis_titles(value, found)
+    elif isinstance(spec, list):
+        for value in spec:
+            _axis_titles(value, found)
+    return found
+
+
+def test_every_chart_titles_every_axis_it_draws(ml100k):
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(1682, 3))
+    histories = {"a": pd.DataFrame({"val_rmse": [1.0, 0.9]})}
+    made = {
+        "user_histograms": charts.user_histograms(ml100k.ratings, ml100k.users),
+        "movie_histograms": charts.movie_histograms(ml100k.ratings, ml100k.movies),
+        "embedding_norm_chart": charts.embedding_norm_chart({"a": vectors, "b": vectors}, ml100k.movies, ml100k.ratings),
+        "training_curves": charts.training_curves(histories, "val_rmse", "test RMSE"),
+        "embedding_scatter (PCA)": charts.embedding_scatter(vectors[:, :2], ml100k.movies, ("PC 1", "PC 2")),
+    }
+    for name, chart in made.items():
+        titles = _axis_titles(_spec(chart))
+        assert titles, name
+        assert all(title for _, title in titles), f"{name}: an axis without a title: {titles}"
+    tsne = _spec(charts.embedding_scatter(vectors[:, :2], ml100k.movies))
+    assert _axis_titles(tsne) == [], "a t-SNE map draws no axes ..."
+    assert "the axes mean nothing" in tsne["title"], "... and its title says why"
+
+
+def test_norms_by_popularity_averages_per_band():
+    from movierec_helpers.evaluation.norms import norms_by_popularity
+
+    ratings = pd.DataFrame({"movie_id": [0] * 6 + [1] * 2})  # movie 0: 6 ratings, 1: 2, 2: none
+    vectors = np.array([[3.0, 4.0], [1.0, 0.0], [0.0, 2.0]])  # norms 5, 1, 2
+    table = norms_by_popularity({"a": vectors, "b": 2 * vectors}, ratings, edges=(0, 5))
+    assert table.index.tolist() == ["0-4 ratings", "5+ ratings"]
+    assert table["movies"].tolist() == [2, 1]
+    np.testing.assert_allclose(table["a"], [1.5, 5.0])
+    np.testing.assert_allclose(table["b"], [3.0, 10.0])
+    with pytest.raises(ValueError, match="start at 0 and increase"):
+        norms_by_popularity({"a": vectors}, ratings, edges=(5, 1))
+    with pytest.raises(ValueError, match="one row per movie"):
+        norms_by_popularity({"a": vectors, "b": vectors[:2]}, ratings)
+    with pytest.raises(ValueError, match="outside 0..2"):
+        norms_by_popularity({"a": vectors}, pd.DataFrame({"movie_id": [3]}))

@@ -85,3 +85,26 @@ def test_score_line_says_what_hidden_checks_add_only_where_they_are_missing(caps
         pass
     assert graded.score == 2
     assert "more from hidden checks" not in capsys.readouterr().out, "nothing added when every check ran"
+
+
+def test_a_warning_fails_its_check_only_and_never_reaches_stderr(capsys):
+    import warnings
+
+    from movierec_helpers.exercises import PartialCredit
+
+    checks = PartialCredit()
+    with checks.check(1, "zero vectors score 0"):
+        zeros = np.zeros(2)
+        zeros / zeros  # noqa: B018 - 0/0: NumPy warns "invalid value encountered in divide"
+    with checks.check(1, "a later check still runs"):
+        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with checks.check(1, "a warning the caller silenced does not count"):
+            warnings.warn("silenced", UserWarning, stacklevel=1)
+    captured = capsys.readouterr()
+    assert ("✗ zero vectors score 0 (0 of 1): your code raised RuntimeWarning: invalid value encountered in "
+            "divide; a graded check must run without warnings") in captured.out
+    assert "✓ a later check still runs (1 of 1)" in captured.out
+    assert captured.err == "", "a graded test cell that writes to stderr gets 0 from nbgrader"
+    assert checks.score == 2

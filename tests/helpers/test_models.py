@@ -195,6 +195,8 @@ def test_training_figure_has_one_panel_per_group_plus_embeddings(ml100k):
     fig = training_figure(model.history, [["train_error", "test_error"]], model.embeddings)
     assert len(fig.axes) == 2
     assert [line.get_label() for line in fig.axes[0].lines] == ["train_error", "test_error"]
+    assert (fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()) == ("iteration", "train_error, test_error")
+    assert fig.axes[1].get_xlabel() and fig.axes[1].get_ylabel() and fig.axes[1].get_zlabel()
 
 
 def test_retraining_reuses_the_step_function_with_fresh_optimizer_state(ml100k):

@@ -70,6 +70,126 @@ KNOWN = {
 }
 
 
+# Three common mistakes per graded exercise (taken from the mutation operators) and the exact
+# phrase the student reads for each (issue #21): a unique part of the mutant's key -> phrase.
+MISTAKES = {
+    "01_exploring_movielens": {
+        "most_rated": [
+            ("[False, True] -> [True, False]", "sort the most rated first: the first movie has 1 rating(s), the most rated one has 583"),
+            ("-> ['rating count', 'title', 'rating mean']",
+             "the columns should be title, rating count, rating mean; got ['rating count', 'title', 'rating mean']"),
+            ("head(n).reset_index() in", "got ['index', 'title', 'rating count', 'rating mean']"),
+        ],
+        "best_rated": [
+            ("stats['rating count'] >= min_count", "a movie with exactly min_count=1 rating was kept"),
+            ("table.sort_values(['rating mean', 'movie_id']) in", "sort by mean rating, best first; the means came out as"),
+            ("-> ['title', 'rating mean', 'rating count']",
+             "the columns should be title, rating count, rating mean; got ['title', 'rating mean', 'rating count']"),
+        ],
+    },
+    "02_matrix_factorization": {
+        "sparse_tensor": [
+            ("ratings_df['rating'].to_numpy() in", "values should be float32, got <dtype: 'float64'>"),
+            ("[num_users, num_movies] -> [num_movies, num_users]", "dense_shape should be [num_users, num_movies]"),
+            ("[\"user_id\", \"movie_id\"] -> ['movie_id', 'user_id']",
+             "column 0 of the indices holds user ids ([0, 1] here), column 1 movie ids; got user ids [0, 1, 3]"),
+        ],
+        "mse_dense": [
+            ("mean/sum: tf.reduce_mean -> tf.reduce_sum", "that is the SUM of the squared errors: return their MEAN"),
+            ("drop term: sparse_ratings.values - predictions -> sparse_ratings.values",
+             "that is the mean of the squared RATINGS: subtract the predictions"),
+            ("transpose_b=True) -> tf.matmul(user_embeddings, movie_embeddings) in", "Matrix size-incompatible"),
+        ],
+        "mse_gather": [
+            ("mean/sum: tf.reduce_mean -> tf.reduce_sum", "that is the SUM of the squared errors: return their MEAN"),
+            ("axis: axis=1 -> axis=0", "Incompatible shapes: [3] vs. [2]"),
+            ("off-by-one: 1 -> 0 in `movies_", "gather the rows of U (column 0 of the indices) and of V (column 1)"),
+        ],
+        "build_model": [
+            ("generator.normal([num_movies, embedding_dim]) in", "draw the initial embeddings with stddev init_stddev"),
+            ("[num_users, embedding_dim] -> [embedding_dim, num_users]",
+             "The user embedding dimension 943 must match the movie embedding dimension 4"),
+            ("return sparse_mean_square_error_gather(A_test, U, V) -> return 0.0",
+             "a hidden check: the seed argument; test_error is the MSE on the test ratings"),
+        ],
+    },
+    "03_inspecting_embeddings": {
+        "compute_scores": [
+            ("np.linalg.norm(V, axis=1) -> np.linalg.norm(V) in",
+             "divide by each item's own norm, not the norm of the whole matrix"),
+            ("drop normalisation: V.dot(u) / safe -> V.dot(u)", "cosine divides <u, V_j> by ||u|| ||V_j||"),
+            ("denominator > 0 -> denominator >= 0 in `safe",
+             "a hidden check: zero vectors, the query norm, unknown measures, the learned embeddings"),
+        ],
+    },
+    "04_regularization": {
+        "gravity": [
+            ("drop normalisation:", "that is the SUM over all N*M pairs: divide by N*M for the MEAN"),
+            ("mean/sum: tf.reduce_sum -> tf.reduce_mean", "gravity is the MEAN over all N*M pairs of the squared dot product"),
+            ("tf.matmul(U, U, transpose_a=True) -> tf.matmul(U, U) in", "Matrix size-incompatible"),
+        ],
+        "regularized_model": [
+            ("drop normalisation: tf.reduce_sum(U * U) / num_users -> tf.reduce_sum(U * U) in",
+             "regularization_loss = lambda_r * (sum|U|^2/N + sum|V|^2/M)"),
+            ("return gravity_coeff * gravity(U, V) -> return 0.0", "gravity_loss = lambda_g * gravity(U, V)"),
+            ("observed() + regularization() + gravity_loss() -> observed() + regularization() in",
+             "a hidden check: coefficients scale the terms; the loss is their sum"),
+        ],
+    },
+    "05_softmax_model": {
+        "softmax_loss": [
+            ("mean/sum: tf.reduce_mean -> tf.reduce_sum",
+             "that is the SUM of the per-example losses: return their MEAN over the batch"),
+            ("transpose_b=True) -> tf.matmul(user_embeddings, movie_embeddings) in", "Matrix size-incompatible"),
+            ("naive formula", "a hidden check: large logits: finite and exact"),
+        ],
+        "user_embeddings": [
+            ("axis: axis=1 -> axis=0 in `layer = tf.concat", "ConcatOp : Dimension 1 in both shapes must be equal"),
+            ("weight * HIDDEN_SCALE -> (weight / HIDDEN_SCALE)",
+             "psi = [bag of each feature, concatenated] @ (hidden weights * HIDDEN_SCALE)"),
+            ("library shortcut", "Your code called movierec_helpers' SoftmaxNetwork.__call__, the library's own answer"),
+        ],
+    },
+    "06_keras_embeddings": {
+        "biased_model": [
+            ("keras.layers.Rescaling(1.0) in", "predictions start near the global mean"),
+            ("off-by-one: 1 -> 2 in `user_bias", "predict [batch, 1] ratings, got (2, 2)"),
+            ("keras.layers.Embedding(num_movies, 1) in", "No such layer: movie_bias"),
+        ],
+        "deep_model": [
+            ("70 -> 71", "Dense layers should be 70 (relu) then 1, got [71, 1]"),
+            ("keras.layers.Dense(70) in",
+             "a hidden check: relu, concatenation, dropout rates; an output layer without activation"),
+            ("[user_in, movie_in] -> [movie_in, user_in]",
+             "a hidden check: relu, concatenation, dropout rates; an output layer without activation"),
+        ],
+        "bias_ranking": [
+            ("table['rating count'] > min_count",
+             "movies a and b have 2 ratings each, at least min_count=2: keep them; got []"),
+            ("table.sort_values('bias', kind='stable') in",
+             "best=True: highest bias first (a: 0.5, b: -0.2); got ['b', 'a']"),
+            ("off-by-one: 0 -> 1 in `table[\"rating count\"]", "a hidden check: a movie nobody rated has rating count 0"),
+        ],
+    },
+}
+
+
+def _mistake_keys(assignment: str) -> dict[str, dict[str, str]]:
+    """exercise -> {exact mutant key: phrase}, each part matching exactly one mutant."""
+    import_library()
+    nb = nbformat.read(course.notebook_path(ROOT, assignment), as_version=4)
+    found = {}
+    for exercise, mistakes in MISTAKES[assignment].items():
+        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == exercise)
+        keys = [m.key for m in all_mutants(exercise, cell.source, library_answers(exercise))]
+        found[exercise] = {}
+        for part, phrase in mistakes:
+            matches = [k for k in keys if part in k]
+            assert len(matches) == 1, f"{exercise}: {part!r} should name one mutant, names {matches}"
+            found[exercise][matches[0]] = phrase
+    return found
+
+
 def _by_key(mutants):
     return {m.key: m for m in mutants}
 
@@ -136,14 +256,23 @@ def test_every_listed_equivalent_mutant_is_still_generated():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", sorted(KNOWN))
-def test_hidden_tests_kill_the_known_mutants(assignment):
-    keys = {exercise: set(k) for exercise, k in KNOWN[assignment].items()}
+def test_hidden_tests_kill_the_known_mutants_and_name_common_mistakes(assignment):
+    mistakes = _mistake_keys(assignment)
+    assert all(len(m) == 3 for m in mistakes.values()) and set(mistakes) >= set(KNOWN[assignment])
+    keys = {exercise: set(KNOWN[assignment].get(exercise, ())) | set(mistakes.get(exercise, ()))
+            for exercise in set(KNOWN[assignment]) | set(mistakes)}
     strengths = measure_assignment(ROOT, assignment, exercises=keys, keys=keys)
     assert {s.exercise for s in strengths} == set(keys)
     for strength in strengths:
         assert len(strength.results) == len(keys[strength.exercise])
         survivors = [r.mutant.key for r in strength.results if not r.killed]
         assert not survivors, f"{strength.exercise}: the tests no longer kill {survivors}"
+        for result in strength.results:
+            phrase = mistakes[strength.exercise].get(result.mutant.key)
+            if phrase is not None:
+                assert result.named, f"{strength.exercise}: no ✗ line names the failure of {result.mutant.key}"
+                assert phrase in result.feedback, (
+                    f"{strength.exercise}: {result.mutant.key}\n  printed: {result.feedback}\n  expected: {phrase}")
 
 
 @pytest.mark.slow
@@ -182,10 +311,14 @@ def test_readme_table_covers_every_graded_exercise_at_90_percent_or_more():
     assert re.search(r"Measured \d{4}-\d\d-\d\d with `make test-strength`", text)
 
 
-def test_feedback_names_the_requirement_only_through_a_visible_check():
-    from movierec_instructor.strength import CellRun, names_requirement
+def test_feedback_names_the_requirement_through_a_visible_or_a_named_hidden_check():
+    from movierec_instructor.strength import CellRun, feedback_lines, names_requirement
 
     visible = CellRun(ok=True, score=0.0, stdout="✓ shape (1 of 1)\n✗ the MEAN loss, a scalar (0 of 1): return the MEAN\n")
-    hidden = CellRun(ok=True, score=1.0, stdout="✓ shape (1 of 1)\n✗ a hidden check (0 of 1)\n")
-    assert names_requirement(visible) and not names_requirement(hidden)
+    named_hidden = CellRun(ok=True, score=1.0, stdout="✓ shape (1 of 1)\n✗ a hidden check: ties by movie_id (0 of 1)\n")
+    bare_hidden = CellRun(ok=True, score=1.0, stdout="✓ shape (1 of 1)\n✗ a hidden check (0 of 1)\n")
+    assert names_requirement(visible) and names_requirement(named_hidden)
+    assert not names_requirement(bare_hidden)
     assert not names_requirement(CellRun(ok=False, error="NameError: x"))
+    assert feedback_lines(visible) == "✗ the MEAN loss, a scalar (0 of 1): return the MEAN"
+    assert feedback_lines(CellRun(ok=False, error="Traceback\nNameError: x")) == "Traceback\nNameError: x"
