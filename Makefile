@@ -63,6 +63,7 @@ bench: setup
 	$(PY) benchmarks/similarity.py
 	$(PY) benchmarks/hostile.py
 	$(PY) benchmarks/strength.py
+	$(PY) benchmarks/stats.py
 
 # Instructors: mutation testing of every graded exercise's tests (reports in test-strength/).
 test-strength: setup
