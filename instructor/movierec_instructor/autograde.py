@@ -27,6 +27,7 @@ kernel never sees another kernel's connection file.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shlex
 import shutil
@@ -34,6 +35,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from movierec_instructor.late_policy import DEADLINES, EXTENSIONS, Deadlines, describe, load
 from movierec_instructor.nbgrader_runner import gradebook_url, nbgrader_command, run_nbgrader, tool_env
 from movierec_instructor.sandbox import SANDBOX_ENV, check_available
 from movierec_instructor.submissions import (
@@ -57,7 +59,9 @@ AUTOGRADE_STEPS = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-AUTOGRADE_OPTIONS = ("--force", f"--Autograde.autograde_preprocessors={AUTOGRADE_STEPS!r}")
+AUTOGRADE_OPTIONS = ("--force", f"--Autograde.autograde_preprocessors={AUTOGRADE_STEPS!r}",
+                     "--AssignLatePenalties.plugin_class=movierec_instructor.late_policy.CourseLatePolicy")
+COURSE_FILES = ("nbgrader_config.py", DEADLINES, EXTENSIONS)  # what a worker's copy of the course needs
 
 
 def threads_per_worker(jobs: int) -> dict[str, str]:
@@ -86,6 +90,7 @@ def merge_gradebook(worker_db: str, main_db: str, assignment: str) -> None:
             for nb in sub.notebooks:
                 target = main.find_submission_notebook(nb.name, assignment, sub.student_id)
                 target.flagged = nb.flagged
+                target.late_submission_penalty = nb.late_submission_penalty
                 for grade in nb.grades:
                     mine = main.find_grade(grade.name, nb.name, assignment, sub.student_id)
                     mine.auto_score, mine.manual_score = grade.auto_score, grade.manual_score
@@ -112,14 +117,17 @@ def runtime_folder(parent: Path) -> Path:
     return runtime
 
 
-def _grade_in_workers(course: Path, assignment: str, shares: list[list[str]], db: str, sandbox: bool) -> None:
+def _grade_in_workers(course: Path, assignment: str, shares: list[list[str]], db: str, sandbox: bool,
+                      due: dt.datetime | None = None) -> None:
     """Grades each share of students in its own copy of the course, then merges the results."""
     with tempfile.TemporaryDirectory() as tmp:
         workers = []
         for k, share in enumerate(shares):
             copy = Path(tmp) / f"worker{k}"
             shutil.copytree(course / "solutions" / assignment, copy / "solutions" / assignment)
-            shutil.copy(course / "nbgrader_config.py", copy)
+            for name in COURSE_FILES:
+                if (course / name).exists():
+                    shutil.copy(course / name, copy)
             for student in share:
                 shutil.copytree(course / "submitted" / student / assignment,
                                 copy / "submitted" / student / assignment)
@@ -129,8 +137,12 @@ def _grade_in_workers(course: Path, assignment: str, shares: list[list[str]], db
                                         db=worker_db)
             runtime = runtime_folder(copy)
             grade = nbgrader_command("autograde", assignment, *AUTOGRADE_OPTIONS, db=worker_db)
-            # Each worker registers the assignment in its own gradebook, then grades.
-            script = " && ".join(shlex.join(cmd) for cmd in (generate, grade))
+            # Each worker registers the assignment (and its due date) in its own gradebook, then grades.
+            steps = [generate, grade]
+            if due is not None:
+                steps.insert(0, nbgrader_command("db", "assignment", "add", assignment,
+                                                 f"--duedate={due.strftime('%Y-%m-%d %H:%M:%S')} UTC", db=worker_db))
+            script = " && ".join(shlex.join(cmd) for cmd in steps)
             env = grading_env(sandbox, str(runtime), threads_per_worker(len(shares)))
             workers.append((copy, worker_db, subprocess.Popen(
                 ["bash", "-c", script], cwd=copy, env=tool_env(env),
@@ -199,6 +211,7 @@ def autograde(course: Path, assignment: str, *, jobs: int = 1, release: Path | N
     if sandbox:
         check_available()
     course = Path(course).resolve()
+    deadlines = load(course)  # a bad deadlines.toml or extensions.csv stops here, before anything is touched
     release = Path(release or course / "notebooks").resolve()
     db = db or gradebook_url(course)
     expected = expected_notebooks(course, assignment)
@@ -226,13 +239,55 @@ def autograde(course: Path, assignment: str, *, jobs: int = 1, release: Path | N
         with tempfile.TemporaryDirectory() as scratch:  # nbgrader writes a release copy we do not need
             run_nbgrader(course, "generate_assignment", assignment, "--force",
                          f"--CourseDirectory.release_directory={scratch}", db=db, check=True)
+        due = set_due_date(db, assignment, deadlines)
         shares = [students[i::jobs] for i in range(max(1, min(jobs, len(students))))]
         if students:
-            _grade_in_workers(course, assignment, shares, db, sandbox)
+            _grade_in_workers(course, assignment, shares, db, sandbox, due)
         env = grading_env(sandbox, str(runtime))
         _grade_failures_alone(course, assignment, students, expected, release, db, env, runtime, sandbox, findings)
     findings += _cut_outputs(course, assignment, students, expected)
+    findings += late_findings(db, assignment, students, deadlines)
     return findings
+
+
+def set_due_date(db: str, assignment: str, deadlines: Deadlines) -> dt.datetime | None:
+    """Puts the assignment's due date from ``deadlines.toml`` into the gradebook (naive UTC, as nbgrader keeps it)."""
+    due = deadlines.due.get(assignment)
+    if due is None:
+        return None
+    from nbgrader.api import Gradebook
+
+    naive = due.astimezone(dt.UTC).replace(tzinfo=None)
+    with Gradebook(db) as gb:
+        gb.update_or_create_assignment(assignment, duedate=naive)
+    return naive
+
+
+def late_findings(db: str, assignment: str, students: list[str], deadlines: Deadlines) -> list[Finding]:
+    """One report line per late student: how late, the extension, the penalty nbgrader recorded."""
+    if assignment not in deadlines.due:
+        return []
+    from nbgrader.api import Gradebook, MissingEntry
+
+    found = []
+    with Gradebook(db) as gb:
+        for student in students:
+            try:
+                sub = gb.find_submission(assignment, student)
+            except MissingEntry:
+                continue
+            if not sub.timestamp:
+                continue
+            late = deadlines.seconds_late(student, assignment, sub.timestamp)
+            extra, note = deadlines.extensions.get((student, assignment), (0.0, ""))
+            if late <= 0 and not extra:
+                continue
+            percent = deadlines.policy.percent(late)
+            ext = f" (extension {extra / 3600:g} h{': ' + note if note else ''})" if extra else ""
+            what = describe(late, percent) if late > 0 else "on time"
+            found.append(Finding(student, assignment, f"{what}{ext}",
+                                 f"late penalty {sub.late_submission_penalty or 0:g} point(s) of {sub.score:g}"))
+    return found
 
 
 def _cut_outputs(course: Path, assignment: str, students: list[str], expected: list[str]) -> list[Finding]:

@@ -27,6 +27,7 @@ from movierec_instructor.collect import FORMATS, CollectError, collect
 from movierec_instructor.handout import build_handout
 from movierec_instructor.item_analysis import analyse, class_results, summary_lines
 from movierec_instructor.item_report import write_stats
+from movierec_instructor.late_policy import DeadlineError
 from movierec_instructor.lms_export import FORMATS as EXPORT_FORMATS
 from movierec_instructor.lms_export import export_lms
 from movierec_instructor.nbgrader_runner import tool_env
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "collect":
         try:
             findings = collect(root, args.assignment, args.zip.resolve(), fmt=args.fmt, mapping=args.mapping)
-        except CollectError as exc:
+        except (CollectError, DeadlineError) as exc:
             print(terminal_safe(exc), file=sys.stderr)
             return 2
         print_findings(findings)
@@ -186,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             findings = autograde(root, args.assignment, jobs=args.jobs, sandbox=not args.no_sandbox,
                                  only=args.student)
-        except SandboxUnavailable as exc:
+        except (SandboxUnavailable, DeadlineError) as exc:
             print(exc, file=sys.stderr)
             return 2
         report = write_report(findings, args.report or root / f"grading-report-{args.assignment}.csv")

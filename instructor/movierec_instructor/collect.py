@@ -19,11 +19,13 @@ the highest submission id; otherwise the newest file in the zip) and the report 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from movierec_instructor.late_policy import load
 from movierec_instructor.submissions import Finding, expected_notebooks
 from movierec_instructor.untrusted import (
     ArchiveLimits,
@@ -145,6 +147,8 @@ def collect(course: Path, assignment: str, archive: Path, *, fmt: str = "plain",
     if fmt not in FORMATS:
         raise CollectError(f"Unknown download format {fmt!r}; choose one of {', '.join(FORMATS)}.")
     limits = limits or ArchiveLimits.from_env()
+    deadlines = load(course)  # with a due date, each submission's time is kept for nbgrader (timestamp.txt)
+    due = deadlines.due.get(assignment)
     notebooks = expected_notebooks(course, assignment)
     ids = read_mapping(mapping)
     findings: list[Finding] = []
@@ -197,4 +201,27 @@ def collect(course: Path, assignment: str, archive: Path, *, fmt: str = "plain",
                                         "not collected"))
                 continue
             findings.append(Finding(student, assignment, shown, f"collected as {target.relative_to(course.resolve())}"))
+            if due is not None:
+                findings += _keep_time(target.parent, entry, deadlines.local_to_utc(dt.datetime(*entry.member.date_time)),
+                                       due, fmt, assignment)
     return findings
+
+
+def _keep_time(folder: Path, entry: Entry, when: dt.datetime, due: dt.datetime, fmt: str,
+               assignment: str) -> list[Finding]:
+    """Writes nbgrader's ``timestamp.txt`` (the latest file time of the student's notebooks)."""
+    stamp = folder / "timestamp.txt"
+    if stamp.exists():
+        try:
+            earlier = dt.datetime.strptime(stamp.read_text().strip(), "%Y-%m-%d %H:%M:%S.%f UTC").replace(tzinfo=dt.UTC)
+            when = max(when, earlier)
+        except ValueError:
+            pass
+    stamp.write_text(when.strftime("%Y-%m-%d %H:%M:%S.%f UTC"), encoding="utf-8")
+    name = PurePosixPath(entry.member.filename).name
+    marked_late = fmt == "canvas" and bool(re.search(r"_LATE_\d+_\d+_", name))
+    if marked_late and when <= due:
+        return [Finding(entry.student, assignment, f"Canvas marks {terminal_safe(name)} late, but its file time "
+                        f"{when:%Y-%m-%d %H:%M} UTC is not after the due date",
+                        "the file time is used; check the LMS and write timestamp.txt by hand if it is wrong")]
+    return []

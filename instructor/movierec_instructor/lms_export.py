@@ -36,7 +36,8 @@ def gradebook_table(db: str) -> tuple[list[str], dict[str, float], dict[str, dic
             scores[student.id] = {}
             for name in assignments:
                 try:
-                    scores[student.id][name] = float(gb.find_submission(name, student.id).score)
+                    sub = gb.find_submission(name, student.id)
+                    scores[student.id][name] = float(sub.score) - float(sub.late_submission_penalty or 0.0)
                 except Exception:  # noqa: BLE001 - nbgrader raises MissingEntry: not handed in
                     scores[student.id][name] = 0.0
     return assignments, maxima, scores, names

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
+from movierec_instructor.late_policy import describe, load
 from movierec_instructor.nbgrader_runner import gradebook_url, run_nbgrader
 from movierec_instructor.submissions import Finding
 from movierec_instructor.untrusted import add_csp, without_scripts, write_csv
@@ -68,8 +70,36 @@ def feedback(course: Path, assignment: str, *, hide_hidden_tests: bool = True, d
             f"--ExplainErrors.scrub_hidden={hide_hidden_tests}", "--SanitizeHTML.enabled=True",
             f"--ExplainErrors.timeout={execution_timeout(course)}"]
     run_nbgrader(course, *args, db=db or gradebook_url(course), check=True)
+    lines = late_lines(course, assignment, db or gradebook_url(course))
     for page in (course / "feedback").glob(f"*/{assignment}/*.html"):
-        page.write_text(add_csp(without_scripts(page.read_text(encoding="utf-8"))), encoding="utf-8")
+        text = add_csp(without_scripts(page.read_text(encoding="utf-8")))
+        student = page.parent.parent.name
+        if student in lines:
+            body = re.search(r"<body[^>]*>", text, flags=re.IGNORECASE)
+            at = body.end() if body else 0
+            text = text[:at] + lines[student] + text[at:]
+        page.write_text(text, encoding="utf-8")
+
+
+def late_lines(course: Path, assignment: str, db: str) -> dict[str, str]:
+    """student -> the feedback's late line, e.g. ``submitted 26 h late: -10% (-0.3 points)``."""
+    from nbgrader.api import Gradebook
+
+    deadlines = load(course)
+    if assignment not in deadlines.due:
+        return {}
+    lines = {}
+    with Gradebook(db) as gb:
+        for sub in gb.assignment_submissions(assignment):
+            if not sub.timestamp:
+                continue
+            late = deadlines.seconds_late(sub.student_id, assignment, sub.timestamp)
+            if late <= 0:
+                continue
+            text = (f"{describe(late, deadlines.policy.percent(late))} "
+                    f"(-{sub.late_submission_penalty or 0:g} point(s); due {deadlines.due[assignment]:%Y-%m-%d %H:%M} UTC)")
+            lines[sub.student_id] = f'<p class="movierec-late"><strong>{html.escape(text)}</strong></p>'
+    return lines
 
 
 def execution_timeout(course: Path) -> int:
