@@ -64,6 +64,7 @@ bench: setup
 	$(PY) benchmarks/hostile.py
 	$(PY) benchmarks/strength.py
 	$(PY) benchmarks/stats.py
+	$(PY) benchmarks/retrieval.py
 
 # Instructors: mutation testing of every graded exercise's tests (reports in test-strength/).
 test-strength: setup

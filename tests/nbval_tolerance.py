@@ -24,7 +24,10 @@ What is compared how, and why:
     (the x/y of a t-SNE or PCA map): t-SNE amplifies a 1e-7 difference into coordinates
     several units apart, so single values mean nothing across machines. What is stable is
     compared: the rows, their titles and genres (above), that every coordinate is finite,
-    and the spread of each coordinate (its standard deviation) within ``LAYOUT_SPREAD``.
+    and the spread of each coordinate (its standard deviation) within ``LAYOUT_SPREAD``;
+  - *timing fields*, declared in ``usermeta["movierec"]["timing_fields"]`` (queries per
+    second, milliseconds per query): a wall-clock measurement differs on every run and
+    every machine by nature, so only that each value is a finite positive number is compared.
 * **Text** (``text/plain``, ``text/html`` tables, printed ``stdout``): equal once every
   number with a decimal point is taken out; those numbers must agree within one unit of
   their last printed digit (a rounding flip) or ``TEXT_REL`` relative difference.
@@ -97,7 +100,7 @@ def _without_data(spec: dict, names: list[str | None]) -> str:
     return json.dumps(stripped, sort_keys=True)
 
 
-def _compare_rows(ref: list, test: list, layout: set[str], where: str) -> None:
+def _compare_rows(ref: list, test: list, layout: set[str], where: str, timing: frozenset[str] = frozenset()) -> None:
     if len(ref) != len(test):
         raise Mismatch(f"{where}: {len(test)} rows, the stored chart has {len(ref)}")
     for i, (a, b) in enumerate(zip(ref, test)):
@@ -110,6 +113,11 @@ def _compare_rows(ref: list, test: list, layout: set[str], where: str) -> None:
         for key in a:
             x, y = a[key], b[key]
             if key in layout:
+                continue
+            if key in timing:
+                if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+                           for v in (x, y)):
+                    raise Mismatch(f"{where} row {i}, timing field {key!r}: {y!r} is not a finite positive number")
                 continue
             if isinstance(x, float) or isinstance(y, float):
                 if not (isinstance(x, (int, float)) and isinstance(y, (int, float))) or isinstance(x, bool) or isinstance(y, bool):
@@ -141,8 +149,9 @@ def compare_vegalite(ref: dict, test: dict) -> None:
     if _without_data(ref, [n for n, _ in ref_sets]) != _without_data(test, [n for n, _ in test_sets]):
         raise Mismatch("chart specification (marks, encodings, fields, parameters) differs")
     layout = set(ref.get("usermeta", {}).get("movierec", {}).get("layout_fields", []))
+    timing = frozenset(ref.get("usermeta", {}).get("movierec", {}).get("timing_fields", []))
     for i, ((_, a), (_, b)) in enumerate(zip(ref_sets, test_sets)):
-        _compare_rows(a, b, layout, f"dataset {i}")
+        _compare_rows(a, b, layout, f"dataset {i}", timing)
 
 
 # ---------------------------------------------------------------- text

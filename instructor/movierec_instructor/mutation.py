@@ -230,6 +230,25 @@ def _naive_formula(node, parent) -> Iterator[tuple[str, str]]:
         yield "naive formula", f"tf.math.log(tf.reduce_sum(tf.exp({_text(node.args[0])}){rest}))"
 
 
+def _sign(node, parent) -> Iterator[tuple[str, str]]:
+    # "Best first" sorts by minus the score: a dropped sign sorts worst first.
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and not isinstance(node.operand, ast.Constant):
+        yield "sign", _text(node.operand)
+
+
+def _slice_bound(node, parent) -> Iterator[tuple[str, str]]:
+    # order[:k] -> order[:k + 1]: the top-k list one too long or too short (constants: see off-by-one).
+    if isinstance(parent, ast.Slice) and node is parent.upper and not isinstance(node, ast.Constant):
+        yield "off-by-one", f"{_text(node)} + 1"
+        yield "off-by-one", f"{_text(node)} - 1"
+
+
+def _drop_statement(node, parent) -> Iterator[tuple[str, str]]:
+    # An assignment into part of an array is a mask or an update (unseen[rated] = False): forgotten.
+    if isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) for t in node.targets):
+        yield "drop statement", "pass"
+
+
 def _constant_return(node, parent) -> Iterator[tuple[str, str]]:
     if isinstance(node, ast.Return) and node.value is not None:
         yield "return constant", "return 0.0"
@@ -237,7 +256,7 @@ def _constant_return(node, parent) -> Iterator[tuple[str, str]]:
 
 OPERATORS: list[Callable] = [_arithmetic, _comparison, _mean_sum, _axis, _transpose, _boolean, _off_by_one,
                              _drop_term, _drop_normalisation, _swap_arguments, _swap_elements, _drop_keyword,
-                             _naive_formula, _constant_return]
+                             _naive_formula, _sign, _slice_bound, _drop_statement, _constant_return]
 
 
 def _parented(tree: ast.AST) -> Iterator[tuple[ast.AST, ast.AST | None]]:

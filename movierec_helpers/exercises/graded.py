@@ -23,6 +23,8 @@ EXERCISE_OF_FUNCTION: dict[str, str] = {
     "build_biased_model": "biased_model",
     "build_deep_model": "deep_model",
     "bias_ranking": "bias_ranking",
+    "top_k_unseen": "top_k_unseen",
+    "fastest_meeting_recall": "fastest_meeting_recall",
 }
 
 

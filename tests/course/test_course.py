@@ -22,10 +22,10 @@ ASSIGNMENTS = course.assignments(ROOT)
 pytestmark = pytest.mark.slow
 
 
-def test_course_has_the_six_assignments():
+def test_course_has_the_seven_assignments():
     assert ASSIGNMENTS == ["01_exploring_movielens", "02_matrix_factorization",
                            "03_inspecting_embeddings", "04_regularization", "05_softmax_model",
-                           "06_keras_embeddings"]
+                           "06_keras_embeddings", "07_retrieval"]
 
 
 def _cells_signature(path: Path):
@@ -95,6 +95,9 @@ def test_recorded_quality_matches_the_course_claims():
     assert keras_run["biased_rmse"] < keras_run["dot_rmse"], "biases help (the seed's observation)"
     # What notebook 06 says about the deep model: better than the plain dot product, not the biased one.
     assert keras_run["biased_rmse"] < keras_run["deep_rmse"] < keras_run["dot_rmse"]
+    retrieval = _recorded("07_retrieval")
+    assert retrieval["chosen_recall_at_10"] >= 0.96, "notebook 07's index meets the floor its text asks for"
+    assert (retrieval["chosen_m"], retrieval["chosen_ef_search"]) == (16, 20)
 
 
 def test_regularized_neighbours_of_aladdin_are_animated_films():

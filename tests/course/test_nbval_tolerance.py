@@ -102,3 +102,17 @@ def test_reconcile_replaces_only_matching_outputs():
     assert test[0]["text"] == "train_error=0.1234\n", "within tolerance: made equal to the stored one"
     assert test[1]["data"]["text/plain"] == "0.70", "beyond tolerance: left for nbval to report"
     assert len(problems) == 1 and problems[0].startswith("text/plain")
+
+
+def _speed_spec(qps, recall=0.95):
+    table = pd.DataFrame({"M": [8, 8], "ef_search": [10, 20], "recall@10": [0.9, recall],
+                          "distances per query": [300.0, 420.0], "queries per second": qps})
+    return charts.recall_cost_chart(table).to_dict()
+
+
+def test_timing_fields_may_differ_but_must_be_positive_and_the_rest_still_counts():
+    compare_vegalite(_speed_spec([41000.0, 30000.0]), _speed_spec([12000.0, 9000.5]))
+    with pytest.raises(Mismatch, match="timing field 'queries per second'"):
+        compare_vegalite(_speed_spec([41000.0, 30000.0]), _speed_spec([41000.0, float("nan")]))
+    with pytest.raises(Mismatch, match="'recall@10'"):
+        compare_vegalite(_speed_spec([41000.0, 30000.0]), _speed_spec([41000.0, 30000.0], recall=0.85))

@@ -61,6 +61,11 @@ KNOWN = {
                          "cross_entropy_with_logits(labels=labels, logits=logits))`"],
         "user_embeddings": ["library shortcut: the solution -> return network(bag_weights=bag_weights)"],
     },
+    "07_retrieval": {
+        "top_k_unseen": ["library shortcut: the solution -> from movierec_helpers.serving.retrieval import exact_top_k "
+                         "as library_answer; return library_answer(user_vector=user_vector, item_vectors=item_vectors, "
+                         "rated=rated, k=k)"],
+    },
     "06_keras_embeddings": {
         "bias_ranking": ["off-by-one: 0 -> 1 in `table[\"rating count\"] = stats[\"count\"].reindex(range(len(table)))"
                          ".fillna(0).astype(int).to_numpy()`"],
@@ -169,6 +174,19 @@ MISTAKES = {
             ("table.sort_values('bias', kind='stable') in",
              "best=True: highest bias first (a: 0.5, b: -0.2); got ['b', 'a']"),
             ("off-by-one: 0 -> 1 in `table[\"rating count\"]", "a hidden check: a movie nobody rated has rating count 0"),
+        ],
+    },
+    "07_retrieval": {
+        "top_k_unseen": [
+            ("drop statement: unseen", "movie 1 is rated: leave rated movies out; got [1, 3]"),
+            ("sign: -scores[ids] -> scores[ids]", "best first: movie 3 scores 2.5, the highest of the unseen; got [4, 0]"),
+            ("off-by-one: k -> k + 1", "k=2 asks for 2 movies, got 3"),
+        ],
+        "fastest_meeting_recall": [
+            ("measurements['recall@10'] > recall_floor", "a hidden check: equal costs: the higher recall; the floor itself"),
+            ("off-by-one: 0 -> 1 in `return good.iloc",
+             "M=8, ef_search=10 reaches 0.96 with 500 distances, the lowest cost; got {'M': 8.0, 'ef_search': 40.0"),
+            ("return constant", "return the row as a pd.Series, got float"),
         ],
     },
 }
