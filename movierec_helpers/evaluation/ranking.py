@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import tensorflow as tf
+from movierec_helpers.exercises.reference import reference_solution
 
 
 def _as_ragged(lists) -> tf.RaggedTensor:
@@ -142,3 +143,25 @@ def rank_against_heldout(
         scores, lists_per_user(heldout, user_ids), k=k, exclude=lists_per_user(inputs, user_ids)
     )
     return {f"{name}@{k}": float(value) for name, value in metrics.items()}
+
+
+@reference_solution("ndcg_at_k")
+def ndcg_at_k(ranked: Sequence[int], relevant: Sequence[int], k: int = 10) -> float:
+    """NDCG@k of one ranked list: hits discounted by log2(position + 1), over the best possible.
+
+    Reference answer of notebook 08, graded cell ``ndcg_at_k``.
+
+    Args:
+        ranked: item ids, best first (only the first k count).
+        relevant: the relevant item ids (repeats count once).
+        k: the cut-off.
+
+    Returns:
+        A number in [0, 1]; 0.0 when nothing is relevant.
+    """
+    wanted = set(int(i) for i in relevant)
+    if not wanted or k <= 0:
+        return 0.0
+    dcg = sum(1.0 / np.log2(position + 2) for position, item in enumerate(list(ranked)[:k]) if int(item) in wanted)
+    ideal = sum(1.0 / np.log2(position + 2) for position in range(min(k, len(wanted))))
+    return float(dcg / ideal)

@@ -25,6 +25,11 @@ EXERCISE_OF_FUNCTION: dict[str, str] = {
     "bias_ranking": "bias_ranking",
     "top_k_unseen": "top_k_unseen",
     "fastest_meeting_recall": "fastest_meeting_recall",
+    "cross_features": "cross_features",
+    "ndcg_at_k": "ndcg_at_k",
+    "mmr": "mmr",
+    "freshness_boost": "freshness_boost",
+    "cap_exposure": "cap_exposure",
 }
 
 

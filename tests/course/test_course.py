@@ -22,10 +22,10 @@ ASSIGNMENTS = course.assignments(ROOT)
 pytestmark = pytest.mark.slow
 
 
-def test_course_has_the_seven_assignments():
+def test_course_has_the_nine_assignments():
     assert ASSIGNMENTS == ["01_exploring_movielens", "02_matrix_factorization",
                            "03_inspecting_embeddings", "04_regularization", "05_softmax_model",
-                           "06_keras_embeddings", "07_retrieval"]
+                           "06_keras_embeddings", "07_retrieval", "08_scoring", "09_reranking"]
 
 
 def _cells_signature(path: Path):
@@ -98,6 +98,11 @@ def test_recorded_quality_matches_the_course_claims():
     retrieval = _recorded("07_retrieval")
     assert retrieval["chosen_recall_at_10"] >= 0.96, "notebook 07's index meets the floor its text asks for"
     assert (retrieval["chosen_m"], retrieval["chosen_ef_search"]) == (16, 20)
+    scoring = _recorded("08_scoring")
+    assert scoring["ndcg_ranker"] >= scoring["ndcg_MF"] > scoring["ndcg_popularity"], "what notebook 08 says"
+    reranking = _recorded("09_reranking")
+    assert reranking["diversity_lambda_03"] > reranking["diversity_lambda_1"], "MMR buys diversity ..."
+    assert reranking["ndcg_lambda_03"] < reranking["ndcg_lambda_1"], "... at a price in NDCG@10"
 
 
 def test_regularized_neighbours_of_aladdin_are_animated_films():

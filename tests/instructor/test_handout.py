@@ -86,11 +86,15 @@ NEEDED_BY_LATER_NOTEBOOKS = {
     "01_exploring_movielens": ["03_inspecting_embeddings cell 4 uses build_model",
                                "04_regularization cells 6, 23 use build_rating_sparse_tensor",
                                "04_regularization cell 11 uses compute_scores",
-                               "07_retrieval cell 3 uses build_regularized_model"],
+                               "07_retrieval cell 3 uses build_regularized_model",
+                               "08_scoring cell 3 uses build_regularized_model",
+                               "09_reranking cell 3 uses build_regularized_model"],
     "02_matrix_factorization": ["04_regularization cell 11 uses compute_scores",
                                 "05_softmax_model cell 16 uses compute_scores",
                                 "07_retrieval cell 3 uses build_regularized_model"],
-    "03_inspecting_embeddings": ["07_retrieval cell 3 uses build_regularized_model (an answer of 04_regularization)"],
+    "03_inspecting_embeddings": ["07_retrieval cell 3 uses build_regularized_model (an answer of 04_regularization)",
+                                 "08_scoring cell 3 uses build_regularized_model",
+                                 "09_reranking cell 3 uses build_regularized_model"],
 }
 
 

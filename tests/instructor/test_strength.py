@@ -61,6 +61,14 @@ KNOWN = {
                          "cross_entropy_with_logits(labels=labels, logits=logits))`"],
         "user_embeddings": ["library shortcut: the solution -> return network(bag_weights=bag_weights)"],
     },
+    "08_scoring": {
+        "cross_features": ["library shortcut: the solution -> from movierec_helpers.models.ranking import cross_features "
+                           "as library_answer; return library_answer(x0=x0, x=x, kernel=kernel, bias=bias)"],
+    },
+    "09_reranking": {
+        "mmr": ["library shortcut: the solution -> from movierec_helpers.serving.rerank import mmr as library_answer; "
+                "return library_answer(candidates=candidates, relevance=relevance, similarity=similarity, k=k, lam=lam)"],
+    },
     "07_retrieval": {
         "top_k_unseen": ["library shortcut: the solution -> from movierec_helpers.serving.retrieval import exact_top_k "
                          "as library_answer; return library_answer(user_vector=user_vector, item_vectors=item_vectors, "
@@ -187,6 +195,37 @@ MISTAKES = {
             ("off-by-one: 0 -> 1 in `return good.iloc",
              "M=8, ef_search=10 reaches 0.96 with 500 distances, the lowest cost; got {'M': 8.0, 'ef_search': 40.0"),
             ("return constant", "return the row as a pd.Series, got float"),
+        ],
+    },
+    "08_scoring": {
+        "cross_features": [
+            ("drop term: x0 * (ops.matmul(x, kernel) + bias) + x -> x0 * (ops.matmul(x, kernel) + bias) in",
+             "add x back at the end (the residual + x)"),
+            ("ops.matmul(x, kernel) -> ops.matmul(kernel, x)", "x_next = x0 * (x @ kernel + bias) + x"),
+            ("return constant", "return [batch, d], got shape ()"),
+        ],
+        "ndcg_at_k": [
+            ("drop normalisation: dcg / ideal -> dcg", "divide by the ideal DCG (the best possible list) to normalise"),
+            ("off-by-one: 2 -> 3 in `dcg", "position i (1 = top) earns 1 / log2(i + 1): the top position earns 1"),
+            ("off-by-one: k -> k + 1 in `dcg", "only the first k positions count (movie 1 is at position 4, past k=3)"),
+        ],
+    },
+    "09_reranking": {
+        "mmr": [
+            ("lam * relevance - (1 - lam) * closest -> (lam * relevance + (1 - lam) * closest)",
+             "subtract the highest similarity to the chosen movies: after 10, movie 12"),
+            ("drop statement: available[best] = False", "each candidate at most once; got [10, 10, 10]"),
+            ("drop term: 1 - lam -> 1 in", "with lam = 1 only relevance counts: expected [10, 11, 12], got [10, 12, 13]"),
+        ],
+        "freshness_boost": [
+            ("drop term: np.asarray(scores, dtype=float) + boost -> boost", "add the boost to the score"),
+            ("drop normalisation: age / half_life -> age", "the boost halves every half_life years"),
+            ("current_year - years -> (current_year + years)", "no boost came through: the age is current_year - year"),
+        ],
+        "cap_exposure": [
+            ("off-by-one: 1 -> 2 in `limit", "expected [1, 4, 2, 3], got [1, 2, 4, 3]"),
+            ("drop statement: count[group]", "with k=4 and max_share=0.5 each group keeps at most 2"),
+            ("off-by-one: 1 -> 0 in `limit", "a hidden check: at least one per group"),
         ],
     },
 }
