@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import tensorflow as tf
+
 from movierec_helpers.exercises.reference import reference_solution
 
 
