@@ -103,6 +103,21 @@ def validate_notebook(notebook: Path, *, sandbox: bool = True):
                               env=tool_env(grading_env(sandbox, str(runtime))))
 
 
+def grade_on_cluster(root: Path, assignment: str, scheduler: str, *, sandbox: bool, only: list[str] | None):
+    """:func:`cluster.autograde_on_cluster` with a progress bar on the terminal (students done / failed)."""
+    from tqdm import tqdm
+
+    from movierec_instructor.cluster import autograde_on_cluster
+
+    with tqdm(desc=f"grading {assignment}", unit="student", file=sys.stderr) as bar:
+        def progress(done: int, failed: int, total: int) -> None:
+            bar.total = total
+            bar.set_postfix(done=done, failed=failed)
+            bar.update(1)
+
+        return autograde_on_cluster(root, assignment, scheduler, sandbox=sandbox, only=only, progress=progress)
+
+
 def print_findings(findings) -> None:
     """The report lines on the terminal, with student-controlled text escaped."""
     for f in findings:
@@ -131,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--no-sandbox", action="store_true",
                        help="grade without the OS sandbox (submissions can then read answers; reported)")
     grade.add_argument("--report", type=Path, default=None, help="CSV report (default grading-report-<id>.csv)")
+    grade.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="grade on a Dask cluster: tcp://host:8786, a scheduler file, or local:N")
     grade.add_argument("--student", action="append", default=None, metavar="ID",
                        help="regrade only this student (repeat for several); the others stay as graded")
     grade.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
@@ -185,8 +202,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: {write_report(findings, root / f'collect-report-{args.assignment}-{source}.csv')}")
     elif args.command == "autograde":
         try:
-            findings = autograde(root, args.assignment, jobs=args.jobs, sandbox=not args.no_sandbox,
-                                 only=args.student)
+            if args.scheduler:
+                findings = grade_on_cluster(root, args.assignment, args.scheduler, sandbox=not args.no_sandbox,
+                                            only=args.student)
+            else:
+                findings = autograde(root, args.assignment, jobs=args.jobs, sandbox=not args.no_sandbox,
+                                     only=args.student)
         except (SandboxUnavailable, DeadlineError) as exc:
             print(exc, file=sys.stderr)
             return 2
