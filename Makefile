@@ -6,7 +6,7 @@ JUPYTER := $(VENV)/bin/jupyter
 # Graded and tested notebook runs hide progress bars (their output varies run to run).
 export MOVIEREC_PROGRESS ?= 0
 
-.PHONY: setup lab check test test-fast test-perturbed test-colab test-oldest test-strength test-browser lint bench course-time release solutions clean
+.PHONY: setup lab check test test-fast test-perturbed test-colab test-oldest test-slurm test-strength test-browser lint bench course-time release solutions clean
 
 # Set-up, lab and tests live in scripts/course.py (so that Windows, conda and hub users, who
 # may have no make, run the same steps: `python scripts/course.py lab|test`). It reinstalls
@@ -50,6 +50,10 @@ test-perturbed:
 test-colab:
 	$(PYTHON) scripts/course.py test-colab
 
+# Maintainers: a one-node Slurm here (as root), then grading through two Slurm jobs (dask-jobqueue).
+test-slurm:
+	$(PYTHON) scripts/course.py test-slurm
+
 # The declared floors (pyproject.toml): Python 3.11 and the lowest version of every direct
 # dependency (uv's --resolution lowest-direct); every notebook grades as in test-colab.
 test-oldest:
@@ -65,6 +69,7 @@ bench: setup
 	$(PY) benchmarks/strength.py
 	$(PY) benchmarks/stats.py
 	$(PY) benchmarks/retrieval.py
+	$(PY) benchmarks/cluster.py
 
 # Instructors: mutation testing of every graded exercise's tests (reports in test-strength/).
 test-strength: setup

@@ -125,10 +125,11 @@ def test(fast: bool = False) -> int:
     if not (ROOT / "solutions").exists():  # a student hand-out: its own set-up tests
         return subprocess.call([str(python), "-m", "pytest", "-q", "tests"], cwd=ROOT, env=_test_env())
     if fast:
-        return subprocess.call([str(python), "-m", "pytest", "-q", "-m", "not slow", "tests", "--ignore=tests/browser"],
+        return subprocess.call([str(python), "-m", "pytest", "-q", "-m", "not slow", "tests", "--ignore=tests/browser",
+                                "--ignore=tests/slurm"],
                                cwd=ROOT, env=_test_env())
     return lint() or subprocess.call(
-        [str(python), "-m", "pytest", "-q", "tests", "solutions", "--ignore=tests/browser", *NBVAL],
+        [str(python), "-m", "pytest", "-q", "tests", "solutions", "--ignore=tests/browser", "--ignore=tests/slurm", *NBVAL],
         cwd=ROOT, env=_test_env())
 
 
@@ -217,10 +218,20 @@ def check(notebook: str) -> int:
     return subprocess.call([str(python), "-m", "movierec_helpers.check", notebook], cwd=Path.cwd())
 
 
+def test_slurm() -> int:
+    """A one-node Slurm on this machine (root), then the class graded through two Slurm jobs (dask-jobqueue)."""
+    python = setup()
+    if subprocess.call(["sh", str(ROOT / "tests" / "slurm" / "start_slurm.sh")]) != 0:
+        return 1
+    _run([python, "-m", "pip", "install", "-q", "-e", "./instructor[slurm]", "-c", "constraints.txt"],
+         what="Installing dask-jobqueue")
+    return subprocess.call([str(python), "-m", "pytest", "-q", "tests/slurm"], cwd=ROOT, env=_test_env())
+
+
 def main(argv: list[str]) -> int:
     commands = {"setup": lambda: setup() and 0, "lab": lab, "lint": lint, "test": test,
                 "test-fast": lambda: test(fast=True), "test-perturbed": test_perturbed, "test-colab": test_colab,
-                "test-oldest": test_oldest}
+                "test-oldest": test_oldest, "test-slurm": test_slurm}
     if len(argv) == 2 and argv[0] == "check":
         return check(argv[1])
     if len(argv) != 1 or argv[0] not in commands:

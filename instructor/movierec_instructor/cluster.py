@@ -129,7 +129,7 @@ def _client(scheduler: str):
 
     if scheduler.startswith("local:"):
         workers = int(scheduler.split(":", 1)[1])
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
         return Client(cluster), cluster
     return Client(scheduler), None
 
