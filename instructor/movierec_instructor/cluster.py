@@ -20,8 +20,11 @@ graded differently, and the student is ``NOT GRADED`` with that reason.
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import importlib.metadata
 import io
+import shutil
 import socket
 import sys
 import tarfile
@@ -74,6 +77,29 @@ def course_bundle(course: Path, assignment: str) -> bytes:
     return buffer.getvalue()
 
 
+_SANDBOX_CHECKED: list[bool] = []  # a worker process checks its sandbox once
+_TEMPLATES: dict[str, Path] = {}  # bundle digest -> a scratch course with the assignment registered
+
+
+def _prepared_course(bundle: bytes, assignment: str) -> Path:
+    """Once per worker process and bundle: the course files with the assignment generated (nbgrader's gradebook)."""
+    digest = hashlib.sha256(bundle).hexdigest()
+    if digest not in _TEMPLATES:
+        home = Path(tempfile.mkdtemp(prefix="movierec-template-"))
+        atexit.register(shutil.rmtree, home, True)
+        course = home / "course"
+        course.mkdir()
+        with tarfile.open(fileobj=io.BytesIO(bundle), mode="r:gz") as tar:
+            tar.extractall(course, filter="data")
+        db = gradebook_url(course)
+        with tempfile.TemporaryDirectory() as scratch:
+            run_nbgrader(course, "generate_assignment", assignment, "--force",
+                         f"--CourseDirectory.release_directory={scratch}", db=db, check=True)
+        set_due_date(db, assignment, load(course))
+        _TEMPLATES[digest] = course
+    return _TEMPLATES[digest]
+
+
 def grade_student(bundle: bytes, assignment: str, student: str, files: dict[str, bytes], sandbox: bool,
                   client_environment: dict[str, str]) -> dict:
     """Runs on a worker: grades one student in a scratch course and returns what grading made.
@@ -92,7 +118,7 @@ def grade_student(bundle: bytes, assignment: str, student: str, files: dict[str,
         shown = ", ".join(f"{k} {theirs} here, {ours} on the client" for k, (ours, theirs) in different.items())
         raise WorkerCannotGrade(f"worker {worker} would grade with other versions: {shown}; "
                                 "install the course's constraints.txt in the workers' environment")
-    if sandbox:
+    if sandbox and not _SANDBOX_CHECKED:
         from movierec_instructor.sandbox import SandboxUnavailable, check_available
 
         try:
@@ -101,20 +127,16 @@ def grade_student(bundle: bytes, assignment: str, student: str, files: dict[str,
             raise WorkerCannotGrade(f"worker {worker} cannot make the grading sandbox: {exc} "
                                     "(in a container without user namespaces, run one student per pod "
                                     "and grade with --no-sandbox)") from None
+        _SANDBOX_CHECKED.append(True)
+    template = _prepared_course(bundle, assignment)
     with tempfile.TemporaryDirectory(prefix="movierec-task-") as tmp:
         course = Path(tmp) / "course"
-        course.mkdir()
-        with tarfile.open(fileobj=io.BytesIO(bundle), mode="r:gz") as tar:
-            tar.extractall(course, filter="data")
+        shutil.copytree(template, course)  # the registered assignment and its gradebook, fresh per student
         for name, data in files.items():
             target = path_inside(course / "submitted", student, assignment, name)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         db = gradebook_url(course)
-        run_nbgrader(course, "generate_assignment", assignment, "--force",
-                     f"--CourseDirectory.release_directory={Path(tmp) / 'release'}", db=db, check=True)
-        due = set_due_date(db, assignment, load(course))
-        del due  # recorded in the scratch gradebook, where nbgrader reads it
         env = grading_env(sandbox, str(runtime_folder(Path(tmp))))
         done = run_nbgrader(course, "autograde", assignment, *AUTOGRADE_OPTIONS, f"--student={student}", db=db, env=env)
         graded = course / "autograded" / student / assignment
