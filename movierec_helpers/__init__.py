@@ -2,7 +2,8 @@
 
 - ``data``: MovieLens loading, checks, splits, the student's own ratings;
 - ``models``: the training loop (CFModel) and the models built on it;
-- ``evaluation``: scores, recommendations, ranking metrics, 2-D maps;
+- ``evaluation``: scores, recommendations, ranking metrics, 2-D maps, beyond-accuracy metrics;
+- ``serving``: exact and approximate retrieval, candidate pools, re-ranking;
 - ``charts``: Altair charts and Matplotlib training figures;
 - ``exercises``: helpers of the exercises' test cells.
 
