@@ -245,7 +245,7 @@ def autograde(course: Path, assignment: str, *, jobs: int = 1, release: Path | N
             _grade_in_workers(course, assignment, shares, db, sandbox, due)
         env = grading_env(sandbox, str(runtime))
         _grade_failures_alone(course, assignment, students, expected, release, db, env, runtime, sandbox, findings)
-    findings += _cut_outputs(course, assignment, students, expected)
+    findings += cut_outputs_report(course, assignment, students, expected)
     findings += late_findings(db, assignment, students, deadlines)
     return findings
 
@@ -290,7 +290,7 @@ def late_findings(db: str, assignment: str, students: list[str], deadlines: Dead
     return found
 
 
-def _cut_outputs(course: Path, assignment: str, students: list[str], expected: list[str]) -> list[Finding]:
+def cut_outputs_report(course: Path, assignment: str, students: list[str], expected: list[str]) -> list[Finding]:
     """Report lines for notebooks whose outputs the grader cut to the byte limits."""
     import json
 
@@ -308,7 +308,7 @@ def _cut_outputs(course: Path, assignment: str, students: list[str], expected: l
     return found
 
 
-def _nbgrader_reason(done: subprocess.CompletedProcess) -> str:
+def nbgrader_reason(done: subprocess.CompletedProcess) -> str:
     """The last line of nbgrader's complaint that says something, for the report."""
     lines = [line.strip() for line in (done.stderr or "").splitlines() if line.strip()]
     meaningful = [line for line in lines if "Error" in line or "error" in line] or lines
@@ -334,7 +334,7 @@ def _grade_failures_alone(course: Path, assignment: str, students: list[str], ex
             continue
         kept = set_aside_all(course / "submitted" / student / assignment, expected, release / assignment)
         findings.append(Finding(student, assignment, "nbgrader could not grade the submission "
-                                f"(the notebook broke the grader or its kernel: {_nbgrader_reason(done)})", kept))
+                                f"(the notebook broke the grader or its kernel: {nbgrader_reason(done)})", kept))
         run_nbgrader(course, "autograde", assignment, *AUTOGRADE_OPTIONS, f"--student={student}", db=db, env=env)
 
 

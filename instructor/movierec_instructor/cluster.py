@@ -35,11 +35,11 @@ from pathlib import Path
 from movierec_instructor.autograde import (
     AUTOGRADE_OPTIONS,
     COURSE_FILES,
-    _cut_outputs,
-    _nbgrader_reason,
+    cut_outputs_report,
     grading_env,
     late_findings,
     merge_gradebook,
+    nbgrader_reason,
     runtime_folder,
     set_due_date,
 )
@@ -143,7 +143,7 @@ def grade_student(bundle: bytes, assignment: str, student: str, files: dict[str,
         autograded = {p.name: p.read_bytes() for p in graded.glob("*") if p.is_file()} if graded.is_dir() else {}
         return {"student": student, "worker": worker, "autograded": autograded,
                 "gradebook": (course / "gradebook.db").read_bytes(),
-                "reason": "" if autograded else _nbgrader_reason(done)}
+                "reason": "" if autograded else nbgrader_reason(done)}
 
 
 def _client(scheduler: str):
@@ -236,6 +236,6 @@ def autograde_on_cluster(course: Path, assignment: str, scheduler: str, *, sandb
         client.close()
         if cluster is not None:
             cluster.close()
-    findings += _cut_outputs(course, assignment, students, expected)
+    findings += cut_outputs_report(course, assignment, students, expected)
     findings += late_findings(db, assignment, students, deadlines)
     return findings
