@@ -42,7 +42,21 @@ def keep_native_logs_out_of_cells() -> bool:
     return True
 
 
+# PyTorch's notices about how it was called, not about a result: every sparse tensor built
+# without an explicit invariant-check choice, every tensor made from a read-only NumPy array
+# (pandas 3 hands out read-only arrays; the course never writes its tensors in place), and
+# every float() of a loss that requires gradients (reading a value is what the course does).
+TORCH_NOTICES = (
+    r"Sparse invariant checks are implicitly disabled",
+    r"The given NumPy array is not writable",
+    r"Converting a tensor with requires_grad=True to a scalar",
+)
+
+
 def hide_library_warnings() -> None:
-    """Ignores DeprecationWarning and FutureWarning raised from TensorFlow's and Keras' own modules."""
+    """Ignores DeprecationWarning and FutureWarning raised from TensorFlow's and Keras' own
+    modules, and PyTorch's usage notices (:data:`TORCH_NOTICES`)."""
     for category in (DeprecationWarning, FutureWarning):
         warnings.filterwarnings("ignore", category=category, module=LIBRARIES)
+    for notice in TORCH_NOTICES:
+        warnings.filterwarnings("ignore", message=notice, category=UserWarning)

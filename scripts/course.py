@@ -42,7 +42,7 @@ def venv_bin() -> Path:
 
 
 def _install_inputs() -> list[Path]:
-    names = ["pyproject.toml", "constraints.txt", "instructor/pyproject.toml"]
+    names = ["pyproject.toml", "constraints.txt", "instructor/pyproject.toml", "course.toml"]
     return [ROOT / n for n in names if (ROOT / n).exists()]
 
 
@@ -71,6 +71,13 @@ def check_python() -> None:
                  "(e.g. `make PYTHON=python3.12 lab`, or `py -3.12 scripts\\course.py lab` on Windows).")
 
 
+def extras() -> list[str]:
+    """The course's extras: the lab and the test tools, and ``torch`` when it holds the PyTorch track."""
+    config = ROOT / "course.toml"
+    tracks = tomllib.loads(config.read_text()).get("tracks", []) if config.exists() else ["tensorflow"]
+    return ["lab", "dev"] + (["torch"] if "pytorch" in tracks else [])
+
+
 def setup() -> Path:
     """Creates and fills ``.venv`` if needed; registers the course kernel(s) and the lab settings."""
     check_python()
@@ -82,7 +89,7 @@ def setup() -> Path:
         python = venv_python()
         print("installing the course (a few minutes the first time)")
         _run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], what="Upgrading pip")
-        packages = ["-e", ".[lab,dev]"]
+        packages = ["-e", f".[{','.join(extras())}]"]
         if (ROOT / "instructor" / "pyproject.toml").exists():
             packages += ["-e", "./instructor"]
         _run([python, "-m", "pip", "install", "--quiet", "-c", "constraints.txt", *packages],
@@ -190,7 +197,8 @@ def test_colab() -> int:
     print(f"installing the course changes none of Colab's {len(baseline)} packages "
           f"(adds {', '.join(sorted(n for n in changed if n != 'movierec')) or 'nothing'})")
     _run([python, "-m", "pip", "install", "--quiet", "-e", "."], what="Installing the course")
-    return subprocess.call([str(python), "tests/compat/run_notebooks.py", "--kernel", "python3"], cwd=ROOT,
+    return subprocess.call([str(python), "tests/compat/run_notebooks.py", "--kernel", "python3",
+                            "--track", "tensorflow"], cwd=ROOT,
                            env={**os.environ, "MOVIEREC_PROGRESS": "0"})
 
 
@@ -208,7 +216,8 @@ def test_oldest() -> int:
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     names = [d.split(">")[0].split("=")[0].strip().lower() for d in declared]
     print("floors installed: " + ", ".join(f"{n} {versions.get(n, '?')}" for n in names))
-    return subprocess.call([str(python), "tests/compat/run_notebooks.py", "--kernel", "python3"], cwd=ROOT,
+    return subprocess.call([str(python), "tests/compat/run_notebooks.py", "--kernel", "python3",
+                            "--track", "tensorflow"], cwd=ROOT,
                            env={**os.environ, "MOVIEREC_PROGRESS": "0"})
 
 

@@ -6,7 +6,7 @@
     movierec collect ASSIGNMENT ZIP [--from plain|canvas|moodle] [--mapping ids.csv]
     movierec autograde ASSIGNMENT [--jobs N] [--no-sandbox]
     movierec similarity ASSIGNMENT [--threshold 0.6]
-    movierec handout OUT --through ASSIGNMENT [--due ASSIGNMENT]   # the course for students
+    movierec handout OUT --through ASSIGNMENT [--due ASSIGNMENT] [--track pytorch]   # the course for students
     movierec feedback ASSIGNMENT [--with-hidden-tests]
     movierec export [--to grades.csv] [--format csv|canvas|moodle] [--mapping ids.csv]
     movierec test-strength [ASSIGNMENT ...] [--out test-strength] [--min-score 0.9]
@@ -24,6 +24,7 @@ from pathlib import Path
 from movierec_instructor import course
 from movierec_instructor.autograde import GRADING_KERNEL, autograde, grading_env, runtime_folder
 from movierec_instructor.collect import FORMATS, CollectError, collect
+from movierec_instructor.course import TRACKS
 from movierec_instructor.handout import build_handout
 from movierec_instructor.item_analysis import analyse, class_results, summary_lines
 from movierec_instructor.item_report import write_stats
@@ -162,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     hand.add_argument("out", type=Path)
     hand.add_argument("--through", required=True, help="last assignment handed out")
     hand.add_argument("--due", default=None, help="last assignment whose answers may ship")
+    hand.add_argument("--track", choices=TRACKS, default=None,
+                      help="the track handed out (default: the first of the course's course.toml)")
     fb = sub.add_parser("feedback")
     fb.add_argument("assignment")
     fb.add_argument("--with-hidden-tests", action="store_true")
@@ -237,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "similarity":
         similarity_report(root, args.assignment, args.threshold)
     elif args.command == "handout":
-        built = build_handout(root, args.out.resolve(), through=args.through, due=args.due)
+        built = build_handout(root, args.out.resolve(), through=args.through, due=args.due, track=args.track)
         print(f"wrote {args.out}: notebooks {', '.join(built['notebooks'])}; "
               f"answers withheld: {', '.join(built['withheld']) or 'none'}")
     elif args.command == "feedback":

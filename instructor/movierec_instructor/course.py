@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -23,10 +24,52 @@ from movierec_instructor.nbgrader_runner import run_nbgrader
 KERNEL = "movierec"
 
 
-def assignments(course_dir: Path) -> list[str]:
-    """Assignment ids of a course (folders of ``solutions/`` holding ``<id>.ipynb``), in order."""
+TRACKS = ("tensorflow", "pytorch")
+SHARED = "shared"
+
+
+def track_of(course_dir: Path, assignment: str) -> str:
+    """The track of an assignment: its notebook's ``movierec.track`` metadata ("tensorflow" when absent).
+
+    ``"shared"`` (framework-free notebooks, e.g. 01) belongs to every track.
+    """
+    nb = nbformat.read(notebook_path(course_dir, assignment), as_version=4)
+    return nb.metadata.get("movierec", {}).get("track", "tensorflow")
+
+
+def course_tracks(course_dir: Path) -> list[str]:
+    """The tracks a course folder holds (``course.toml``'s ``tracks``; every track when it has none).
+
+    Raises:
+        ValueError: ``course.toml`` names a track that does not exist.
+    """
+    config = Path(course_dir) / "course.toml"
+    if not config.exists():
+        return list(TRACKS)
+    tracks = tomllib.loads(config.read_text()).get("tracks", list(TRACKS))
+    unknown = [t for t in tracks if t not in TRACKS]
+    if unknown or not tracks:
+        raise ValueError(f"{config}: unknown track(s) {unknown or tracks}; use {' and/or '.join(TRACKS)}.")
+    return list(tracks)
+
+
+def assignments(course_dir: Path, track: str | None = None) -> list[str]:
+    """Assignment ids of a course (folders of ``solutions/`` holding ``<id>.ipynb``), in order.
+
+    Args:
+        course_dir: the course.
+        track: only that track's assignments (shared ones included); default: all of them.
+
+    Raises:
+        ValueError: unknown track.
+    """
     solutions = Path(course_dir) / "solutions"
-    return sorted(p.name for p in solutions.iterdir() if (p / f"{p.name}.ipynb").exists())
+    names = sorted(p.name for p in solutions.iterdir() if (p / f"{p.name}.ipynb").exists())
+    if track is None:
+        return names
+    if track not in TRACKS:
+        raise ValueError(f"Unknown track {track!r}; the tracks are {', '.join(TRACKS)}.")
+    return [n for n in names if track_of(course_dir, n) in (track, SHARED)]
 
 
 def notebook_path(course_dir: Path, assignment: str) -> Path:

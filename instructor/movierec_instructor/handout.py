@@ -26,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 
-from movierec_instructor.course import assignments
+from movierec_instructor.course import assignments, course_tracks
 
 STUDENT_MAKEFILE = """\
 # movierec (student hand-out): make lab opens the course, make test checks the set-up.
@@ -89,10 +89,10 @@ arrive with a later hand-out.
 """
 
 
-def exercise_assignments(course: Path) -> dict[str, str]:
-    """``exercise (grade_id) -> assignment`` of every graded solution cell of the course."""
+def exercise_assignments(course: Path, track: str | None = None) -> dict[str, str]:
+    """``exercise (grade_id) -> assignment`` of every graded solution cell of the course (or one track)."""
     found = {}
-    for assignment in assignments(course):
+    for assignment in assignments(course, track):
         for path in sorted((course / "solutions" / assignment).glob("*.ipynb")):
             for cell in nbformat.read(path, as_version=4).cells:
                 nbgrader = cell.metadata.get("nbgrader", {})
@@ -192,13 +192,14 @@ def notebook_needs(path: Path, answers: dict[str, str]) -> dict[str, list[int]]:
     return needs
 
 
-def check_handout_runs(course: Path, shipped: list[str], answers: dict[str, str], due: str | None) -> None:
+def check_handout_runs(course: Path, shipped: list[str], answers: dict[str, str], due: str | None,
+                       track: str | None = None) -> None:
     """Refuses a hand-out whose notebooks would need withheld answers; the message says what would work.
 
     Raises:
         HandoutWouldNotRun: naming each notebook, its cells and the answers they need.
     """
-    order = assignments(course)
+    order = assignments(course, track)
     problems, latest_needed, first_broken = [], -1, None
     for name in shipped:
         for path in sorted((course / "notebooks" / name).glob("*.ipynb")):
@@ -219,14 +220,18 @@ def check_handout_runs(course: Path, shipped: list[str], answers: dict[str, str]
         )
 
 
-def build_handout(course: Path, out: Path, *, through: str, due: str | None = None) -> dict[str, list[str]]:
-    """Writes the student hand-out into ``out``.
+def build_handout(course: Path, out: Path, *, through: str, due: str | None = None,
+                  track: str | None = None) -> dict[str, list[str]]:
+    """Writes the student hand-out of one track into ``out``.
 
     Args:
         course: the full course repository.
         out: an empty or missing folder.
-        through: the last assignment handed out (its notebooks and all earlier ones ship).
+        through: the last assignment handed out (its notebooks and all earlier ones of the
+            track ship).
         due: the last assignment whose answers may ship (default: the one before ``through``).
+        track: ``"tensorflow"`` or ``"pytorch"`` (default: the course's first track); the
+            hand-out's ``course.toml`` names it, so its ``make lab`` installs that track.
 
     Returns:
         ``{"notebooks": [...], "withheld": [...]}``: what shipped and which functions were stubbed.
@@ -237,16 +242,17 @@ def build_handout(course: Path, out: Path, *, through: str, due: str | None = No
             (nothing is written).
     """
     course, out = Path(course).resolve(), Path(out)
-    order = assignments(course)
+    track = track or course_tracks(course)[0]
+    order = assignments(course, track)
     for name in (through, due):
         if name is not None and name not in order:
-            raise ValueError(f"Unknown assignment {name!r}; the course has {', '.join(order)}.")
+            raise ValueError(f"Unknown assignment {name!r}; the {track} track has {', '.join(order)}.")
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"{out} is not empty; give a new folder for the hand-out.")
     shipped = order[: order.index(through) + 1]
     due_index = order.index(due) if due else order.index(through) - 1
-    withheld = {e: a for e, a in exercise_assignments(course).items() if order.index(a) > due_index}
-    check_handout_runs(course, shipped, withheld_functions(course / "movierec_helpers", withheld), due)
+    withheld = {e: a for e, a in exercise_assignments(course, track).items() if order.index(a) > due_index}
+    check_handout_runs(course, shipped, withheld_functions(course / "movierec_helpers", withheld), due, track)
 
     out.mkdir(parents=True, exist_ok=True)
     for name in shipped:
@@ -271,5 +277,6 @@ def build_handout(course: Path, out: Path, *, through: str, due: str | None = No
     (out / "tests").mkdir()
     (out / "tests" / "test_setup.py").write_text(STUDENT_TEST)
     (out / "Makefile").write_text(STUDENT_MAKEFILE)
+    (out / "course.toml").write_text(f'# This hand-out\'s track: `make lab` installs and opens it.\ntracks = ["{track}"]\n')
     (out / "README.md").write_text(README)
     return {"notebooks": shipped, "withheld": sorted(stubbed)}

@@ -3,11 +3,12 @@
 Each mutant changes one expression of the code between ``### BEGIN SOLUTION`` and
 ``### END SOLUTION``; everything else of the cell (signature, docstring, comments) stays as
 written, so a mutant's diff is one line or a few. The operators are the mistakes students
-of this course make: a wrong operator, an off-by-one, ``reduce_mean`` for ``reduce_sum``, the
-wrong axis or transpose, a forgotten term, normalisation or keyword argument, swapped
-arguments or list elements, the naive
-formula for a numerically stable op, a constant answer, and calling the library's own
-answer (:func:`~movierec_helpers.exercises.reference.library_answers`).
+of this course make: a wrong operator, an off-by-one, ``reduce_mean`` for ``reduce_sum``
+(``mean`` for ``sum``), the wrong axis or ``dim`` or transpose (``V.T``), a forgotten term,
+normalisation or keyword argument, swapped arguments or list elements, the naive formula for
+a numerically stable op, a constant answer, PyTorch's sparse-order mistakes (``coalesce``
+forgotten, ``_indices()`` for ``indices()``, ``torch.mm`` for ``torch.sparse.mm``), the wrong
+``index_select`` dimension, and calling the library's own answer (:func:`~movierec_helpers.exercises.reference.library_answers`).
 
 Built on Python's :mod:`ast` rather than a mutation-testing package: mutmut and
 cosmic-ray mutate files of an importable package and run a test command per mutant (a
@@ -30,6 +31,7 @@ ARITHMETIC = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: as
               ast.FloorDiv: ast.Div, ast.Pow: ast.Mult, ast.MatMult: ast.Mult, ast.Mod: ast.FloorDiv}
 COMPARISON = {ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Eq: ast.NotEq,
               ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In}
+AXIS_KEYWORDS = ("axis", "axes", "dim")
 MEAN_SUM = {"reduce_mean": "reduce_sum", "reduce_sum": "reduce_mean", "mean": "sum", "sum": "mean",
             "nanmean": "nansum", "nansum": "nanmean"}
 # Stable ops and the naive formula a student writes instead (X: the logits argument). Norms
@@ -128,13 +130,16 @@ def _mean_sum(node, parent) -> Iterator[tuple[str, str]]:
 
 
 def _axis(node, parent) -> Iterator[tuple[str, str]]:
-    if isinstance(node, ast.keyword) and node.arg in ("axis", "axes") and isinstance(node.value, ast.Constant) \
+    # axis (NumPy, TensorFlow) and dim (PyTorch): the reduction over the wrong dimension.
+    if isinstance(node, ast.keyword) and node.arg in AXIS_KEYWORDS and isinstance(node.value, ast.Constant) \
             and isinstance(node.value.value, int) and not isinstance(node.value.value, bool):
         other = 1 if node.value.value in (0, -1) else 0
         yield "axis", f"{node.arg}={other}"
 
 
 def _transpose(node, parent) -> Iterator[tuple[str, str]]:
+    if isinstance(node, ast.Attribute) and node.attr in ("T", "mT"):  # PyTorch and NumPy: V.T -> V
+        yield "transpose", _text(node.value)
     if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "matmul":
         given = {k.arg: k for k in node.keywords}
         for flag in ("transpose_a", "transpose_b"):
@@ -158,7 +163,7 @@ def _boolean(node, parent) -> Iterator[tuple[str, str]]:
 
 def _off_by_one(node, parent) -> Iterator[tuple[str, str]]:
     if isinstance(node, ast.Constant) and type(node.value) is int:
-        if isinstance(parent, ast.keyword) and parent.arg in ("axis", "axes"):
+        if isinstance(parent, ast.keyword) and parent.arg in AXIS_KEYWORDS:
             return
         for value in (node.value + 1, node.value - 1):
             yield "off-by-one", repr(value)
@@ -230,6 +235,35 @@ def _naive_formula(node, parent) -> Iterator[tuple[str, str]]:
         yield "naive formula", f"tf.math.log(tf.reduce_sum(tf.exp({_text(node.args[0])}){rest}))"
 
 
+def _sparse_order(node, parent) -> Iterator[tuple[str, str]]:
+    """PyTorch's sparse COO tensors: the port's mistakes with the order of the entries.
+
+    ``A.coalesce()`` -> ``A`` (an uncoalesced tensor has no ``indices()``; a dense index with
+    duplicates counts them apart), ``A.indices()`` -> ``A._indices()`` (the entries in the order
+    given, no longer aligned with ``A.coalesce().values()``), ``torch.sparse.mm`` -> ``torch.mm``.
+    """
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return
+    name = node.func.attr
+    if name == "coalesce" and not node.args:
+        yield "sparse order", _text(node.func.value)
+    elif name in ("indices", "values") and not node.args:
+        yield "sparse order", _text(ast.Call(ast.Attribute(node.func.value, f"_{name}", ast.Load()), [], []))
+    elif name == "mm" and _text(node.func.value).endswith("sparse"):
+        yield "sparse order", _text(ast.Call(ast.Attribute(ast.Name("torch", ast.Load()), "mm", ast.Load()),
+                                             node.args, node.keywords))
+
+
+def _gather_dim(node, parent) -> Iterator[tuple[str, str]]:
+    # torch.index_select(X, 0, idx) / X.index_select(0, idx): gathering columns instead of rows.
+    if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "index_select":
+        position = 1 if len(node.args) == 3 else 0
+        if len(node.args) > position and isinstance(node.args[position], ast.Constant):
+            args = list(node.args)
+            args[position] = ast.Constant(1 - node.args[position].value)
+            yield "dim", _text(ast.Call(node.func, args, node.keywords))
+
+
 def _sign(node, parent) -> Iterator[tuple[str, str]]:
     # "Best first" sorts by minus the score: a dropped sign sorts worst first.
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and not isinstance(node.operand, ast.Constant):
@@ -256,7 +290,8 @@ def _constant_return(node, parent) -> Iterator[tuple[str, str]]:
 
 OPERATORS: list[Callable] = [_arithmetic, _comparison, _mean_sum, _axis, _transpose, _boolean, _off_by_one,
                              _drop_term, _drop_normalisation, _swap_arguments, _swap_elements, _drop_keyword,
-                             _naive_formula, _sign, _slice_bound, _drop_statement, _constant_return]
+                             _naive_formula, _sign, _slice_bound, _drop_statement, _constant_return,
+                             _sparse_order, _gather_dim]
 
 
 def _parented(tree: ast.AST) -> Iterator[tuple[ast.AST, ast.AST | None]]:
@@ -304,6 +339,24 @@ def _call_arguments(answer: Callable, params: list[str]) -> str | None:
     if len(required) == len(params):
         return ", ".join(params)
     return None
+
+
+FRAMEWORK_IMPORTS = {"tensorflow": ("import tensorflow", "import keras"), "pytorch": ("import torch",)}
+
+
+def answers_of_track(answers: list[Callable], track: str) -> list[Callable]:
+    """The library answers a notebook of ``track`` could call: those of modules without the other framework.
+
+    A PyTorch notebook's kernel must not load TensorFlow (nor the other way round), and a
+    student of one track would not reach for the other track's answer.
+    """
+    others = [imports for name, imports in FRAMEWORK_IMPORTS.items() if name != track]
+    kept = []
+    for fn in answers:
+        source = inspect.getsource(inspect.getmodule(fn))
+        if not any(line in source for imports in others for line in imports):
+            kept.append(fn)
+    return kept
 
 
 def library_shortcut_mutants(exercise: str, source: str, answers: list[Callable]) -> list[Mutant]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import difflib
 import html
 import importlib
+import importlib.util
 import inspect
 import io
 import itertools
@@ -68,11 +69,21 @@ def solution_cells(path: Path) -> dict[str, str]:
 
 
 def import_library() -> None:
-    """Imports every module of ``movierec_helpers``, so that all its library answers are declared."""
+    """Imports every module of ``movierec_helpers``, so that all its library answers are declared.
+
+    The PyTorch track's modules come first (PyTorch's compiler must load before TensorFlow,
+    see :mod:`movierec_helpers.models.torch_cfmodel`), and are left out where torch is not
+    installed (a course of the TensorFlow track only).
+    """
     import movierec_helpers
 
-    for module in pkgutil.walk_packages(movierec_helpers.__path__, "movierec_helpers."):
-        importlib.import_module(module.name)
+    names = [m.name for m in pkgutil.walk_packages(movierec_helpers.__path__, "movierec_helpers.")]
+    torch_modules = [n for n in names if n.rsplit(".", 1)[-1].startswith("torch_")]
+    if importlib.util.find_spec("torch") is None:
+        names = [n for n in names if n not in torch_modules]
+        torch_modules = []
+    for name in torch_modules + [n for n in names if n not in torch_modules]:
+        importlib.import_module(name)
 
 
 def library_references() -> dict[str, dict[str, str]]:
@@ -81,7 +92,10 @@ def library_references() -> dict[str, dict[str, str]]:
     found: dict[str, dict[str, str]] = {}
     for exercise in EXERCISE_OF_FUNCTION.values():
         for fn in library_answers(exercise):
-            found.setdefault(exercise, {})[fn.__qualname__] = textwrap.dedent(inspect.getsource(fn.__wrapped__))
+            answers = found.setdefault(exercise, {})
+            # Both tracks answer the same exercises under the same names: the second is qualified.
+            name = fn.__qualname__ if fn.__qualname__ not in answers else f"{fn.__module__}.{fn.__qualname__}"
+            answers[name] = textwrap.dedent(inspect.getsource(fn.__wrapped__))
     return found
 
 

@@ -28,8 +28,8 @@ import nbformat
 from jupyter_client.manager import KernelManager
 
 from movierec_helpers.exercises.reference import library_answers
-from movierec_instructor.course import KERNEL, notebook_path
-from movierec_instructor.mutation import Mutant, all_mutants
+from movierec_instructor.course import KERNEL, notebook_path, track_of
+from movierec_instructor.mutation import Mutant, all_mutants, answers_of_track
 from movierec_instructor.similarity import import_library
 
 EQUIVALENTS = Path("solutions") / "equivalent_mutants.toml"
@@ -270,6 +270,7 @@ def measure_assignment(
     path = notebook_path(course, assignment)
     nb = nbformat.read(path, as_version=4)
     pairs = _graded_pairs(nb)
+    track = track_of(course, assignment)
     wanted = set(exercises) if exercises is not None else {e for _, e, _ in pairs.values()}
     equivalents = load_equivalents(course)
     import_library()
@@ -291,7 +292,8 @@ def measure_assignment(
                 solution_index, exercise, points = pairs[i]
                 between = [c.source for c in nb.cells[solution_index + 1:i] if c.cell_type == "code"]
                 strength = ExerciseStrength(assignment, exercise, points)
-                mutants = all_mutants(exercise, nb.cells[solution_index].source, library_answers(exercise))
+                answers = answers_of_track(library_answers(exercise), track)
+                mutants = all_mutants(exercise, nb.cells[solution_index].source, answers)
                 if keys is not None:
                     chosen = keys.get(exercise, set())
                     missing = chosen - {m.key for m in mutants}

@@ -17,15 +17,22 @@ removed from the ranking, and precision, recall and NDCG are averaged per user.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
 from movierec_helpers.exercises.reference import reference_solution
 
+if TYPE_CHECKING:
+    import tensorflow as tf
+# TensorFlow is imported where it is used (ranking_metrics, which also runs inside the TF
+# track's compiled metrics), so that the PyTorch track's notebooks do not load it.
+
 
 def _as_ragged(lists) -> tf.RaggedTensor:
+    import tensorflow as tf
+
     if isinstance(lists, tf.RaggedTensor):
         return tf.cast(lists, tf.int64)
     if isinstance(lists, tf.Tensor):
@@ -35,6 +42,8 @@ def _as_ragged(lists) -> tf.RaggedTensor:
 
 def _row_mask(ids: tf.RaggedTensor, num_items: int) -> tf.Tensor:
     """Dense [rows, num_items] boolean mask with True at each row's ids."""
+    import tensorflow as tf
+
     rows = ids.value_rowids()
     coords = tf.stack([rows, ids.flat_values], axis=1)
     shape = tf.stack([ids.nrows(), tf.constant(num_items, tf.int64)])
@@ -64,6 +73,8 @@ def ranking_metrics(
     Raises:
         ValueError: ``k`` is not positive or exceeds the number of items.
     """
+    import tensorflow as tf
+
     scores = tf.convert_to_tensor(scores, tf.float32)
     num_items = int(scores.shape[1])
     if not 0 < k <= num_items:
@@ -137,13 +148,30 @@ def rank_against_heldout(
 
     Movies in a user's inputs are excluded from that user's ranking.
     """
-    scores = np.asarray(scores, dtype=np.float32)
+    scores = np.array(scores, dtype=np.float32)
     if scores.ndim == 1:
-        scores = np.broadcast_to(scores, (len(user_ids), scores.shape[0]))
-    metrics = ranking_metrics(
-        scores, lists_per_user(heldout, user_ids), k=k, exclude=lists_per_user(inputs, user_ids)
-    )
-    return {f"{name}@{k}": float(value) for name, value in metrics.items()}
+        scores = np.tile(scores, (len(user_ids), 1))
+    num_items = scores.shape[1]
+    if not 0 < k <= num_items:
+        raise ValueError(f"k must be between 1 and the number of items ({num_items}), got {k}.")
+    # NumPy, not ranking_metrics: both tracks call this, and the PyTorch track's kernels must
+    # not load TensorFlow. Same protocol and tie order (the lower id first, as tf.math.top_k).
+    relevant = np.zeros(scores.shape, dtype=bool)
+    for row, (held, seen) in enumerate(zip(lists_per_user(heldout, user_ids), lists_per_user(inputs, user_ids))):
+        relevant[row, held] = True
+        scores[row, seen] = -np.inf
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    hits = np.take_along_axis(relevant, top, axis=1).astype(np.float32)
+    num_relevant = relevant.sum(axis=1).astype(np.float32)
+    discounts = (np.log(2.0) / np.log(np.arange(2, k + 2))).astype(np.float32)
+    ideal = (np.arange(k)[None, :] < num_relevant[:, None]).astype(np.float32)
+    has_relevant = num_relevant > 0
+    per_user = {
+        "precision": hits.sum(axis=1) / k,
+        "recall": hits.sum(axis=1) / np.maximum(num_relevant, 1),
+        "ndcg": (hits * discounts).sum(axis=1) / np.maximum((ideal * discounts).sum(axis=1), 1e-12),
+    }
+    return {f"{name}@{k}": float(values[has_relevant].mean()) for name, values in per_user.items()}
 
 
 @reference_solution("ndcg_at_k")

@@ -52,7 +52,7 @@ def reference_solution(*exercises: str) -> Callable[[F], F]:
             if any(answers & names for names in _forbidden):
                 raise ReferenceSolutionUsed(
                     f"Your code called movierec_helpers' {fn.__qualname__}, the library's own answer "
-                    "to this exercise. Write the computation yourself with TensorFlow/NumPy."
+                    "to this exercise. Write the computation yourself (TensorFlow, PyTorch or NumPy)."
                 )
             return fn(*args, **kwargs)
 

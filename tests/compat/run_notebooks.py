@@ -2,7 +2,7 @@
 
 Used by `make test-colab` and `make test-oldest` (other environments than the pinned one):
 
-    python tests/compat/run_notebooks.py [--kernel python3]
+    python tests/compat/run_notebooks.py [--kernel python3] [--track tensorflow]
 
 Each solution notebook must run without an error or stderr and earn every point of every
 test cell (visible and hidden checks); each blank release notebook must earn 0. Scores are
@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
+
 from movierec_helpers.exercises.selfcheck import check_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,13 +34,20 @@ def _problems(report, blank: bool) -> list[str]:
     return found + report.problems
 
 
+def _track(path: Path) -> str:
+    return nbformat.read(path, as_version=4).metadata.get("movierec", {}).get("track", "tensorflow")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kernel", default="python3", help="Jupyter kernel (default: the stock python3)")
+    parser.add_argument("--track", default=None, help="only this track's notebooks (their movierec.track metadata)")
     args = parser.parse_args(argv)
     passed = failed = 0
     for folder, blank in (("solutions", False), ("notebooks", True)):
         for path in sorted((ROOT / folder).glob("*/*.ipynb")):
+            if args.track and _track(path) not in (args.track, "shared"):
+                continue
             start = time.perf_counter()
             report = check_notebook(path, kernel_name=args.kernel, release_root=NOWHERE)
             problems = _problems(report, blank)

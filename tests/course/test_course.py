@@ -22,10 +22,32 @@ ASSIGNMENTS = course.assignments(ROOT)
 pytestmark = pytest.mark.slow
 
 
-def test_course_has_the_nine_assignments():
-    assert ASSIGNMENTS == ["01_exploring_movielens", "02_matrix_factorization",
-                           "03_inspecting_embeddings", "04_regularization", "05_softmax_model",
-                           "06_keras_embeddings", "07_retrieval", "08_scoring", "09_reranking"]
+TENSORFLOW_TRACK = ["01_exploring_movielens", "02_matrix_factorization", "03_inspecting_embeddings",
+                    "04_regularization", "05_softmax_model", "06_keras_embeddings", "07_retrieval",
+                    "08_scoring", "09_reranking"]
+PYTORCH_TRACK = ["01_exploring_movielens", "02_matrix_factorization_torch", "03_inspecting_embeddings_torch",
+                 "04_regularization_torch"]
+
+
+def test_course_has_two_tracks_sharing_notebook_01():
+    assert course.course_tracks(ROOT) == ["tensorflow", "pytorch"]
+    assert course.assignments(ROOT, "tensorflow") == TENSORFLOW_TRACK
+    assert course.assignments(ROOT, "pytorch") == PYTORCH_TRACK
+    assert ASSIGNMENTS == sorted(set(TENSORFLOW_TRACK) | set(PYTORCH_TRACK))
+    with pytest.raises(ValueError, match="Unknown track 'jax'"):
+        course.assignments(ROOT, "jax")
+
+
+def test_pytorch_notebooks_never_load_tensorflow():
+    """A PyTorch-track kernel that loads TensorFlow can crash (see torch_cfmodel): no cell may import it."""
+    for name in PYTORCH_TRACK[1:]:
+        nb = nbformat.read(course.notebook_path(ROOT, name), as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        assert "tensorflow" not in code and "models.mf " not in code and "models.losses " not in code, name
+        for module in re.findall(r"from (movierec_helpers[\w.]*) import", code):
+            source = (ROOT / (module.replace(".", "/") + ".py"))
+            if source.exists():
+                assert "import tensorflow" not in source.read_text(), f"{name} imports {module}, which loads TensorFlow"
 
 
 def _cells_signature(path: Path):
@@ -105,8 +127,21 @@ def test_recorded_quality_matches_the_course_claims():
     assert reranking["ndcg_lambda_03"] < reranking["ndcg_lambda_1"], "... at a price in NDCG@10"
 
 
-def test_regularized_neighbours_of_aladdin_are_animated_films():
-    nb = nbformat.read(course.notebook_path(ROOT, "04_regularization"), as_version=4)
+@pytest.mark.parametrize("name", ["02_matrix_factorization", "03_inspecting_embeddings", "04_regularization"])
+def test_both_tracks_reach_the_same_results(name):
+    """The same model, data and settings; only the random initial embeddings differ between the tracks."""
+    tensorflow, pytorch = _recorded(name), _recorded(f"{name}_torch")
+    assert set(tensorflow) == set(pytorch)
+    for metric, value in tensorflow.items():
+        if metric == "aladdin_neighbors_animated":
+            assert pytorch[metric] >= 2, "the regularized neighbours of Aladdin are animated films in both tracks"
+        else:
+            assert pytorch[metric] == pytest.approx(value, abs=0.05), metric
+
+
+@pytest.mark.parametrize("name", ["04_regularization", "04_regularization_torch"])
+def test_regularized_neighbours_of_aladdin_are_animated_films(name):
+    nb = nbformat.read(course.notebook_path(ROOT, name), as_version=4)
     cell = next(c for c in nb.cells if c.source.startswith("from movierec_helpers.evaluation.recommend"))
     table = next(o["data"]["text/plain"] for o in cell.outputs if o.output_type == "execute_result")
     assert "Lion King, The (1994)" in table or "Beauty and the Beast (1991)" in table

@@ -15,7 +15,7 @@ def _normalise(requirement: str) -> tuple[str, str]:
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    declared = project["dependencies"] + extras["lab"] + extras["dev"]
+    declared = project["dependencies"] + extras["lab"] + extras["dev"] + extras["torch"]
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     conda_pins = [d for d in pip_section if not d.startswith("-e")]
@@ -34,7 +34,7 @@ def test_constraints_pin_every_direct_dependency():
     instructor = tomllib.loads((ROOT / "instructor/pyproject.toml").read_text())["project"]
     own = {"movierec"}
     extras = project["optional-dependencies"]
-    for requirement in project["dependencies"] + extras["lab"] + extras["dev"] + [
+    for requirement in project["dependencies"] + extras["lab"] + extras["dev"] + extras["torch"] + [
             r for r in instructor["dependencies"] if _normalise(r)[0] not in own]:
         name, _ = _normalise(requirement)
         assert name in pins, f"{name} has no pinned version in constraints.txt"
