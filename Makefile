@@ -40,8 +40,9 @@ test-browser: setup
 	$(PY) -m pip install --quiet -c constraints.txt playwright
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m pytest -q tests/browser
 
-# The notebooks again under another float environment: oneDNN switched the other way and
-# one intra-op thread. Stored outputs must not depend on the CPU kernels that made them.
+# The notebooks again under another float environment: oneDNN switched the other way, one
+# intra-op thread, PyTorch's scalar CPU kernels. Stored outputs must not depend on the CPU
+# kernels that made them.
 test-perturbed:
 	$(PYTHON) scripts/course.py test-perturbed
 
@@ -70,6 +71,7 @@ bench: setup
 	$(PY) benchmarks/stats.py
 	$(PY) benchmarks/retrieval.py
 	$(PY) benchmarks/cluster.py
+	$(PY) benchmarks/torch_engine.py
 
 # Instructors: mutation testing of every graded exercise's tests (reports in test-strength/).
 test-strength: setup

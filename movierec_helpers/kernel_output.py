@@ -45,9 +45,11 @@ def keep_native_logs_out_of_cells() -> bool:
 # PyTorch's notices about how it was called, not about a result: every sparse tensor built
 # without an explicit invariant-check choice, every tensor made from a read-only NumPy array
 # (pandas 3 hands out read-only arrays; the course never writes its tensors in place), and
-# every float() of a loss that requires gradients (reading a value is what the course does).
+# every float() of a loss that requires gradients (reading a value is what the course does),
+# and the beta status of the CSR tensors the library's PyTorch MSE uses for its gradient.
 TORCH_NOTICES = (
     r"Sparse invariant checks are implicitly disabled",
+    r"Sparse CSR tensor support is in beta state",
     r"The given NumPy array is not writable",
     r"Converting a tensor with requires_grad=True to a scalar",
 )

@@ -141,10 +141,15 @@ def test(fast: bool = False) -> int:
 
 
 def test_perturbed() -> int:
-    """The notebooks again with oneDNN switched off and one thread: stored outputs must not depend on the CPU."""
+    """The notebooks again with other CPU kernels and one thread: stored outputs must not depend on the CPU.
+
+    TensorFlow: oneDNN off, one intra-op thread. PyTorch: its scalar kernels instead of the
+    CPU's vector ones (``ATEN_CPU_CAPABILITY=default``), one OpenMP thread.
+    """
     python = setup()
     return subprocess.call([str(python), "-m", "pytest", "-q", "solutions", *NBVAL], cwd=ROOT,
-                           env=_test_env({"TF_ENABLE_ONEDNN_OPTS": "0", "TF_NUM_INTRAOP_THREADS": "1"}))
+                           env=_test_env({"TF_ENABLE_ONEDNN_OPTS": "0", "TF_NUM_INTRAOP_THREADS": "1",
+                                          "ATEN_CPU_CAPABILITY": "default", "OMP_NUM_THREADS": "1"}))
 
 
 def find_python(version: str) -> str:

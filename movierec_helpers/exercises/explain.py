@@ -15,6 +15,17 @@ MAX_WIDTH = 160
 TF_INTERNALS = re.compile(r"\{\{function_node [^}]*\}\}\s*")
 TF_OP = re.compile(r"\s*\[Op:(?P<op>\w+)\](?:\s*name:\s*\S*)?\s*$")
 NUMPY_HEADER = re.compile(r"^(Not equal to tolerance|Arrays are not (almost )?equal|Items are not equal)")
+# PyTorch's messages for the usual mistakes with a sparse COO tensor, and what they mean.
+TORCH_HINTS = {
+    "'len(size) == sparse_dim + dense_dim' is not satisfied":
+        "torch.sparse_coo_tensor wants indices of shape (2, number of entries): row 0 the user ids, "
+        "row 1 the movie ids (an (n, 2) array needs .T)",
+    "size is inconsistent with indices":
+        "an index is outside the size you gave: the size is (num_users, num_movies), row 0 of the "
+        "indices holds user ids, row 1 movie ids",
+    "Cannot get indices on an uncoalesced tensor":
+        "call .coalesce() on the sparse tensor first, then use its indices() and values() together",
+}
 NUMPY_NOISE = re.compile(r"^(Mismatch at ind(?:ex|ices):|Max (absolute|relative) difference|x and y nan location mismatch)")
 
 
@@ -71,4 +82,7 @@ def explain_failure(exc: BaseException) -> list[str]:
     if op:
         first = TF_OP.sub("", first) + f" (in TensorFlow's {op['op']})"
     prefix = "" if isinstance(exc, AssertionError) else f"{type(exc).__name__}: "
+    hints = [hint for message, hint in TORCH_HINTS.items() if message in first]
+    if hints:  # what it means first, then PyTorch's own words
+        return [_short(prefix + hints[0]), _short(first)]
     return [_short(prefix + first)] + [_short(line) for line in lines[1:MAX_LINES] if line.strip()][: MAX_LINES - 1]

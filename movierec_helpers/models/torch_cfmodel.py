@@ -96,7 +96,9 @@ class CFModel(TrainingLoop):
 
     @staticmethod
     def _to_numpy(variable) -> np.ndarray:
-        return variable.detach().cpu().numpy()
+        # A copy, as TensorFlow's .numpy() gives: .numpy() of a CPU tensor shares its memory,
+        # and training would change embeddings read before it.
+        return variable.detach().cpu().numpy().copy()
 
     @property
     def device(self) -> str:

@@ -38,7 +38,6 @@ def build_model(
     init_stddev: float = 1.0,
     seed: int = 0,
     device: torch.device | str | None = None,
-    compile: bool = False,
 ) -> CFModel:
     """Unregularised matrix factorisation trained on the observed MSE.
 
@@ -53,7 +52,6 @@ def build_model(
         init_stddev: standard deviation of the initial embeddings.
         seed: seed of the initial embeddings (users use ``seed``, movies ``seed + 1``).
         device: where to train (default: :func:`default_device`).
-        compile: run the steps through ``torch.compile`` (see :class:`CFModel`).
 
     Returns:
         A :class:`CFModel` with metrics ``train_error`` and ``test_error``.
@@ -71,7 +69,7 @@ def build_model(
         return sparse_mean_square_error(a_test, U, V)
 
     return CFModel({"user_id": U, "movie_id": V}, train_error,
-                   [{"train_error": train_error, "test_error": test_error}], compile=compile)
+                   [{"train_error": train_error, "test_error": test_error}])
 
 
 @reference_solution("regularized_model")

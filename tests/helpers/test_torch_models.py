@@ -42,7 +42,7 @@ def test_observed_mse_matches_numpy_on_an_uncoalesced_tensor():
     vals = np.array([1.0, 2.0, 3.0, 5.0], np.float32)
     U_t = torch.tensor(U, requires_grad=True)
     loss = torch_losses.sparse_mean_square_error(torch.sparse_coo_tensor(idx, vals, (5, 6)), U_t, torch.tensor(V))
-    np.testing.assert_allclose(float(loss), _numpy_mse(idx, vals, U, V), rtol=1e-6)
+    np.testing.assert_allclose(loss.item(), _numpy_mse(idx, vals, U, V), rtol=1e-6)
     loss.backward()
     # d/dU_i of the mean of (r - <U_i, V_j>)^2: -2/|Omega| * sum_j (r_ij - <U_i, V_j>) V_j
     residual = vals - (U[idx[0]] * V[idx[1]]).sum(1)
@@ -78,6 +78,11 @@ def test_mf_model_trains_reproducibly_and_keeps_history(course):
     assert runs[0]["train_error"] < first["train_error"]
     assert model.device == "CPU" and default_device().type == "cpu"
     assert list(model.history["iteration"]) == [0, 10, 20, 30]
+    snapshot = model.embeddings["movie_id"]
+    model.train(10, 5.0, plot_results=False, progress=False)
+    assert not np.allclose(snapshot, model.embeddings["movie_id"]), "embeddings read earlier do not move with training"
+    model = torch_mf.build_model(train, test, data.num_users, data.num_movies, embedding_dim=8, init_stddev=0.5, seed=7)
+    model.train(30, 5.0, plot_results=False, progress=False)
     assert model.embeddings["user_id"].shape == (943, 8) and model.iteration == 30
     U, V = model.embeddings["user_id"], model.embeddings["movie_id"]
     idx = test[["user_id", "movie_id"]].to_numpy().T
@@ -134,3 +139,37 @@ def test_loading_after_tensorflow_is_refused_with_the_fix():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "FrameworkClash" in done.stdout and "Restart the kernel" in done.stdout, done.stdout
+
+
+def test_pytorch_sparse_errors_in_plain_words(capsys):
+    from movierec_helpers.exercises import PartialCredit
+
+    checks = PartialCredit()
+    with checks.check(1, "indices"):  # an (n, 2) array, not transposed
+        torch.sparse_coo_tensor(np.array([[0, 0], [0, 1], [1, 3]]).astype(np.int64), [5.0, 3.0, 1.0], (2, 4))
+    with checks.check(1, "size"):
+        torch.sparse_coo_tensor([[0, 0, 1], [0, 1, 3]], [5.0, 3.0, 1.0], (4, 2))
+    with checks.check(1, "coalesce"):
+        torch.sparse_coo_tensor([[1, 0], [0, 1]], [5.0, 3.0], (2, 2)).indices()
+    out = capsys.readouterr().out
+    assert "✗ indices (0 of 1): RuntimeError: torch.sparse_coo_tensor wants indices of shape (2, number of entries)" in out
+    assert "✗ size (0 of 1): RuntimeError: an index is outside the size you gave" in out
+    assert "✗ coalesce (0 of 1): RuntimeError: call .coalesce() on the sparse tensor first" in out
+    assert "    Cannot get indices on an uncoalesced tensor" in out, "PyTorch's own words follow"
+
+
+def test_observed_mse_of_a_large_catalogue_gathers_and_matches_numpy():
+    """Past 2^24 user-movie pairs the library gathers rows instead of forming U V^T; same values and gradients."""
+    rng = np.random.default_rng(5)
+    n = 5000  # 25 million pairs
+    U, V = rng.normal(size=(n, 3)).astype(np.float32), rng.normal(size=(n, 3)).astype(np.float32)
+    idx = np.array([[4999, 7, 7, 1200], [0, 4999, 3, 1200]])
+    vals = np.array([1.0, 2.0, 3.0, 5.0], np.float32)
+    U_t, V_t = torch.tensor(U, requires_grad=True), torch.tensor(V, requires_grad=True)
+    loss = torch_losses.sparse_mean_square_error(torch.sparse_coo_tensor(idx, vals, (n, n)), U_t, V_t)
+    np.testing.assert_allclose(loss.item(), _numpy_mse(idx, vals, U, V), rtol=1e-6)
+    loss.backward()
+    residual = (U[idx[0]] * V[idx[1]]).sum(1) - vals
+    expected_v = np.zeros_like(V)
+    np.add.at(expected_v, idx[1], 2 / len(vals) * residual[:, None] * U[idx[0]])
+    np.testing.assert_allclose(V_t.grad.numpy(), expected_v, rtol=1e-5, atol=1e-6)

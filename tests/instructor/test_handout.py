@@ -99,14 +99,14 @@ NEEDED_BY_LATER_NOTEBOOKS = {
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("due", course.assignments(ROOT)[:-1])
+@pytest.mark.parametrize("due", course.assignments(ROOT, "tensorflow")[:-1])
 def test_every_handout_through_the_last_notebook_refuses_or_runs(due, tmp_path):
     """Either the hand-out names what its notebooks would miss, or every notebook after --due runs.
 
     A hand-out that runs with --due D withholds a superset of what a later --due withholds,
     so notebooks are run for the smallest --due that is accepted (and 02's test above).
     """
-    order = course.assignments(ROOT)
+    order = course.assignments(ROOT, "tensorflow")
     out = tmp_path / "handout"
     if due in NEEDED_BY_LATER_NOTEBOOKS:
         with pytest.raises(HandoutWouldNotRun) as refused:
@@ -132,3 +132,25 @@ def test_handout_refuses_unknown_assignment_and_a_used_folder(tmp_path):
     (tmp_path / "b" / "file").write_text("x")
     with pytest.raises(ValueError, match="not empty"):
         build_handout(ROOT, tmp_path / "b", through="01_exploring_movielens")
+
+
+@pytest.mark.slow
+def test_a_pytorch_handout_holds_that_track_and_installs_it(tmp_path):
+    refused = tmp_path / "refused"
+    with pytest.raises(HandoutWouldNotRun) as why:
+        build_handout(ROOT, refused, through="04_regularization_torch", due="02_matrix_factorization_torch",
+                      track="pytorch")
+    assert "04_regularization_torch cell 11 uses compute_scores (an answer of 03_inspecting_embeddings_torch)" in str(
+        why.value)
+    assert "Hand out with --due 03_inspecting_embeddings_torch" in str(why.value)
+    out = tmp_path / "handout"
+    assert main(["--course", str(ROOT), "handout", str(out), "--through", "04_regularization_torch",
+                 "--due", "03_inspecting_embeddings_torch", "--track", "pytorch"]) == 0
+    assert sorted(p.name for p in (out / "notebooks").iterdir()) == course.assignments(ROOT, "pytorch")
+    assert course.course_tracks(out) == ["pytorch"], "the hand-out's make lab installs the PyTorch track"
+    torch_losses = (out / "movierec_helpers/models/torch_losses.py").read_text()
+    assert "(movie_embeddings.T @ movie_embeddings)" not in torch_losses, "notebook 04's gravity is withheld"
+    assert "answers an exercise of 04_regularization_torch" in torch_losses
+    assert _run_with_own_answers(out, "04_regularization_torch", tmp_path) == []
+    with pytest.raises(ValueError, match="the pytorch track has 01_exploring_movielens, 02_matrix_factorization_torch"):
+        build_handout(ROOT, tmp_path / "other", through="05_softmax_model", track="pytorch")

@@ -11,7 +11,12 @@ import pytest
 from movierec_helpers.exercises.reference import library_answers
 from movierec_instructor import course
 from movierec_instructor.cli import main
-from movierec_instructor.mutation import all_mutants, expression_mutants, library_shortcut_mutants
+from movierec_instructor.mutation import (
+    all_mutants,
+    answers_of_track,
+    expression_mutants,
+    library_shortcut_mutants,
+)
 from movierec_instructor.similarity import import_library
 from movierec_instructor.strength import load_equivalents, measure_assignment
 
@@ -80,6 +85,22 @@ KNOWN = {
         "deep_model": ["drop argument: keras.layers.Rescaling(1.0, offset=global_mean) -> keras.layers.Rescaling(1.0) "
                        "in `return keras.Model([user_in, movie_in], keras.layers.Rescaling(1.0, offset=global_mean)(x))`"],
     },
+    # The PyTorch track: the port's own mistakes (coalescing), and the library answer of the track.
+    "02_matrix_factorization_torch": {
+        "mse_dense": ["sparse order: sparse_ratings.coalesce() -> sparse_ratings in `ratings = sparse_ratings.coalesce()`"],
+        "mse_gather": ["library shortcut: the solution -> from movierec_helpers.models.torch_losses import "
+                       "sparse_mean_square_error as library_answer; return library_answer(sparse_ratings="
+                       "sparse_ratings, user_embeddings=user_embeddings, movie_embeddings=movie_embeddings)"],
+        "build_model": ["drop argument: torch.randn(num_movies, embedding_dim, generator=generator) -> "
+                        "torch.randn(num_movies, embedding_dim) in `V = torch.nn.Parameter(torch.randn(num_movies, "
+                        "embedding_dim, generator=generator) * init_stddev)`"],
+    },
+    "03_inspecting_embeddings_torch": {
+        "compute_scores": ["off-by-one: 0 -> 1 in `safe = np.where(denominator > 0, denominator, 1.0)`"],
+    },
+    "04_regularization_torch": {
+        "gravity": ["transpose: U.T -> U in `return torch.sum((U.T @ U) * (V.T @ V)) / (U.shape[0] * V.shape[0])`"],
+    },
 }
 
 
@@ -143,6 +164,58 @@ MISTAKES = {
         ],
         "regularized_model": [
             ("drop normalisation: tf.reduce_sum(U * U) / num_users -> tf.reduce_sum(U * U) in",
+             "regularization_loss = lambda_r * (sum|U|^2/N + sum|V|^2/M)"),
+            ("return gravity_coeff * gravity(U, V) -> return 0.0", "gravity_loss = lambda_g * gravity(U, V)"),
+            ("observed() + regularization() + gravity_loss() -> observed() + regularization() in",
+             "a hidden check: coefficients scale the terms; the loss is their sum"),
+        ],
+    },
+    "02_matrix_factorization_torch": {
+        "sparse_tensor": [
+            ("drop argument: ratings_df[\"rating\"]", "values should be float32, got torch.float64"),
+            (".coalesce() -> torch.sparse_coo_tensor(indices, values, (num_users, num_movies)) in",
+             "return the tensor coalesced (.coalesce())"),
+            ("transpose:", "torch.sparse_coo_tensor wants indices of shape (2, number of entries)"),
+        ],
+        "mse_dense": [
+            ("mean/sum: torch.mean -> torch.sum", "that is the SUM of the squared errors: return their MEAN"),
+            ("drop term: ratings.values() - predictions -> ratings.values() in",
+             "that is the mean of the squared RATINGS: subtract the predictions"),
+            ("sparse order: sparse_ratings.coalesce() -> sparse_ratings in",
+             "call .coalesce() on the sparse tensor first, then use its indices() and values() together"),
+        ],
+        "mse_gather": [
+            ("mean/sum: torch.mean -> torch.sum", "that is the SUM of the squared errors: return their MEAN"),
+            ("axis: dim=1 -> dim=0", "The size of tensor a (3) must match the size of tensor b (2)"),
+            ("sparse order: sparse_ratings.coalesce() -> sparse_ratings in",
+             "call .coalesce() on the sparse tensor first"),
+        ],
+        "build_model": [
+            ("(torch.randn(num_movies, embedding_dim, generator=generator) / init_stddev)",
+             "draw the initial embeddings with stddev init_stddev"),
+            ("swap arguments: torch.randn(num_users, embedding_dim, generator=generator) -> torch.randn(embedding_dim",
+             "The user embedding dimension 943 must match the movie embedding dimension 4"),
+            ("drop argument: torch.randn(num_users, embedding_dim, generator=generator) -> torch.randn(num_users, "
+             "embedding_dim) in", "a hidden check: the seed argument; test_error is the MSE on the test ratings"),
+        ],
+    },
+    "03_inspecting_embeddings_torch": {
+        "compute_scores": [
+            ("np.linalg.norm(V, axis=1) -> np.linalg.norm(V) in",
+             "divide by each item's own norm, not the norm of the whole matrix"),
+            ("drop normalisation: V.dot(u) / safe -> V.dot(u)", "cosine divides <u, V_j> by ||u|| ||V_j||"),
+            ("denominator > 0 -> denominator >= 0 in `safe",
+             "a hidden check: zero vectors, the query norm, unknown measures, the learned embeddings"),
+        ],
+    },
+    "04_regularization_torch": {
+        "gravity": [
+            ("drop normalisation:", "that is the SUM over all N*M pairs: divide by N*M for the MEAN"),
+            ("mean/sum: torch.sum -> torch.mean", "gravity is the MEAN over all N*M pairs of the squared dot product"),
+            ("transpose: U.T -> U in", "mat1 and mat2 shapes cannot be multiplied"),
+        ],
+        "regularized_model": [
+            ("drop normalisation: torch.sum(U * U) / num_users -> torch.sum(U * U) in",
              "regularization_loss = lambda_r * (sum|U|^2/N + sum|V|^2/M)"),
             ("return gravity_coeff * gravity(U, V) -> return 0.0", "gravity_loss = lambda_g * gravity(U, V)"),
             ("observed() + regularization() + gravity_loss() -> observed() + regularization() in",
@@ -238,7 +311,8 @@ def _mistake_keys(assignment: str) -> dict[str, dict[str, str]]:
     found = {}
     for exercise, mistakes in MISTAKES[assignment].items():
         cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == exercise)
-        keys = [m.key for m in all_mutants(exercise, cell.source, library_answers(exercise))]
+        answers = answers_of_track(library_answers(exercise), course.track_of(ROOT, assignment))
+        keys = [m.key for m in all_mutants(exercise, cell.source, answers)]
         found[exercise] = {}
         for part, phrase in mistakes:
             matches = [k for k in keys if part in k]
