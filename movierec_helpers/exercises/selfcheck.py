@@ -80,17 +80,27 @@ def _nbgrader(cell) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
-def find_release(nb: nbformat.NotebookNode, release_root: Path = RELEASE) -> Path | None:
-    """The handed-out notebook with the same graded cells, if this course copy has it."""
+def _track(nb: nbformat.NotebookNode) -> str:
+    meta = nb.get("metadata", {}).get("movierec", {})
+    return meta.get("track", "tensorflow") if isinstance(meta, dict) else "tensorflow"
+
+
+def find_release(nb: nbformat.NotebookNode, release_root: Path = RELEASE, name: str | None = None) -> Path | None:
+    """The handed-out notebook with the same graded cells, if this course copy has it.
+
+    Both tracks share their exercises' ids (02 and 02_..._torch): among the notebooks with the
+    same graded cells, the one of the same file name wins, then the one of the same track.
+    """
     ids = {_nbgrader(c).get("grade_id") for c in nb.cells} - {None}
+    matches = []
     for path in sorted(release_root.glob("*/*.ipynb")):
         try:
             released = nbformat.read(path, as_version=4)
         except Exception:  # noqa: BLE001 - not a notebook: not ours
             continue
         if ids and ids >= {_nbgrader(c).get("grade_id") for c in released.cells} - {None}:
-            return path
-    return None
+            matches.append((path.name != name, _track(released) != _track(nb), path))
+    return min(matches)[2] if matches else None
 
 
 def static_problems(path: Path, nb: nbformat.NotebookNode, release: Path | None) -> list[str]:
@@ -173,7 +183,7 @@ def check_notebook(path: Path, *, kernel_name: str = "movierec", env: Mapping[st
 
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
-    report = Report(problems=static_problems(path, nb, find_release(nb, release_root)))
+    report = Report(problems=static_problems(path, nb, find_release(nb, release_root, path.name)))
     kernel_env = {**os.environ, "NBGRADER_EXECUTION": "autograde", "MOVIEREC_PROGRESS": "0",
                   "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True,

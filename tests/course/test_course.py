@@ -155,6 +155,16 @@ def build_rating_sparse_tensor(ratings_df, num_users, num_movies):
     return library_answer(ratings_df, num_users, num_movies)
 '''
 
+# The PyTorch track: the library answer wrapped, and the port's MSE (its `_indices()` of the
+# tensor as given, paired with the values of the coalesced one; right only on sorted entries).
+CHEAT_TORCH = CHEAT.replace("models.losses", "models.torch_losses")
+PORT_MSE = '''
+def sparse_mean_square_error(sparse_ratings, user_embeddings, movie_embeddings):
+    predictions = (torch.index_select(user_embeddings, 0, sparse_ratings._indices()[0, :])
+                   * torch.index_select(movie_embeddings, 0, sparse_ratings._indices()[1, :])).sum(dim=1)
+    return torch.nn.MSELoss()(sparse_ratings.coalesce().values(), predictions.type(torch.FloatTensor))
+'''
+
 
 def _student_copy(source: Path, target: Path, solution_override: dict[str, str] | None = None):
     nb = nbformat.read(source, as_version=4)
@@ -181,6 +191,9 @@ def graded_class(tmp_path_factory):
     _student_copy(course.notebook_path(ROOT, "02_matrix_factorization"),
                   root / "submitted" / "wrapper" / "02_matrix_factorization" / "02_matrix_factorization.ipynb",
                   {"sparse_tensor": CHEAT})
+    _student_copy(course.notebook_path(ROOT, "02_matrix_factorization_torch"),
+                  root / "submitted" / "port" / "02_matrix_factorization_torch" / "02_matrix_factorization_torch.ipynb",
+                  {"sparse_tensor": CHEAT_TORCH, "mse_dense": PORT_MSE})
     db = gradebook_url(root)
     for name in ASSIGNMENTS:
         run_nbgrader(root, "generate_assignment", name, "--force",
@@ -218,6 +231,17 @@ def test_blank_release_gets_zero(graded_class):
 def test_wrapping_the_library_answer_scores_zero_on_that_exercise(graded_class):
     assert graded_class[("wrapper", "02_matrix_factorization", "sparse_tensor_tests")] == (0.0, 2.0)
     assert graded_class[("wrapper", "02_matrix_factorization", "mse_dense_tests")] == (2.0, 2.0)
+
+
+@pytest.mark.sandbox
+def test_pytorch_track_grades_the_ports_mistakes_exactly(graded_class):
+    port = {k[2]: v for k, v in graded_class.items() if k[:2] == ("port", "02_matrix_factorization_torch")}
+    assert port == {
+        "sparse_tensor_tests": (0.0, 2.0),  # the library's answer, wrapped
+        "mse_dense_tests": (1.0, 2.0),  # right on the sorted toy tensor; wrong once entries are not sorted
+        "mse_gather_tests": (2.0, 2.0),
+        "build_model_tests": (0.0, 3.0),  # it builds on the wrapped answer
+    }
 
 
 # -- JupyterLab ----------------------------------------------------------------------------

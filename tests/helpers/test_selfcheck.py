@@ -45,3 +45,12 @@ def test_renamed_notebook_and_edited_test_cell_are_named(tmp_path, student_copy)
     problems = static_problems(path, nb, find_release(nb))
     assert any("grading expects 01_exploring_movielens.ipynb" in p for p in problems)
     assert any("(most_rated_tests) was edited" in p for p in problems)
+
+
+def test_each_track_finds_its_own_release():
+    """02 and 02_..._torch share their exercises' ids: the name, then the track, picks the release."""
+    root = Path(__file__).resolve().parents[2] / "notebooks"
+    for name in ("02_matrix_factorization", "02_matrix_factorization_torch"):
+        nb = nbformat.read(root / name / f"{name}.ipynb", as_version=4)
+        assert find_release(nb, root, f"{name}.ipynb").name == f"{name}.ipynb"
+        assert find_release(nb, root, "renamed.ipynb").name == f"{name}.ipynb", "a renamed copy: by its track"
