@@ -199,15 +199,6 @@ MISTAKES = {
              "embedding_dim) in", "a hidden check: the seed argument; test_error is the MSE on the test ratings"),
         ],
     },
-    "03_inspecting_embeddings_torch": {
-        "compute_scores": [
-            ("np.linalg.norm(V, axis=1) -> np.linalg.norm(V) in",
-             "divide by each item's own norm, not the norm of the whole matrix"),
-            ("drop normalisation: V.dot(u) / safe -> V.dot(u)", "cosine divides <u, V_j> by ||u|| ||V_j||"),
-            ("denominator > 0 -> denominator >= 0 in `safe",
-             "a hidden check: zero vectors, the query norm, unknown measures, the learned embeddings"),
-        ],
-    },
     "04_regularization_torch": {
         "gravity": [
             ("drop normalisation:", "that is the SUM over all N*M pairs: divide by N*M for the MEAN"),
@@ -302,6 +293,8 @@ MISTAKES = {
         ],
     },
 }
+# Notebook 03's exercise is NumPy in both tracks: the same mistakes, the same words.
+MISTAKES["03_inspecting_embeddings_torch"] = MISTAKES["03_inspecting_embeddings"]
 
 
 def _mistake_keys(assignment: str) -> dict[str, dict[str, str]]:
