@@ -13,6 +13,7 @@ from movierec_helpers.models.losses import (
     l2_regularization,
     sparse_mean_square_error,
 )
+from movierec_helpers.models.mf_objectives import observed_mse_objective, regularized_objective
 
 
 def init_embeddings(num_rows: int, dim: int, stddev: float, seed: int, name: str) -> tf.Variable:
@@ -53,18 +54,8 @@ def build_model(
     U = init_embeddings(num_users, embedding_dim, init_stddev, seed, "U")
     V = init_embeddings(num_movies, embedding_dim, init_stddev, seed + 1, "V")
 
-    def train_error():
-        return sparse_mean_square_error(a_train, U, V)
-
-    def test_error():
-        return sparse_mean_square_error(a_test, U, V)
-
-    return CFModel(
-        {"user_id": U, "movie_id": V},
-        train_error,
-        [{"train_error": train_error, "test_error": test_error}],
-        jit_compile=False,  # the sparse-matmul gradient has no XLA kernel; skip the attempt
-    )
+    loss, metrics = observed_mse_objective(sparse_mean_square_error, a_train, a_test, U, V)
+    return CFModel({"user_id": U, "movie_id": V}, loss, metrics, jit_compile=False)
 
 
 @reference_solution("regularized_model")
@@ -95,31 +86,6 @@ def build_regularized_model(
     U = init_embeddings(num_users, embedding_dim, init_stddev, seed, "U")
     V = init_embeddings(num_movies, embedding_dim, init_stddev, seed + 1, "V")
 
-    def observed():
-        return sparse_mean_square_error(a_train, U, V)
-
-    def regularization():
-        return regularization_coeff * l2_regularization(U, V)
-
-    def gravity_loss():
-        return gravity_coeff * gravity(U, V)
-
-    def total():
-        return observed() + regularization() + gravity_loss()
-
-    return CFModel(
-        {"user_id": U, "movie_id": V},
-        total,
-        [
-            {
-                "train_error_observed": observed,
-                "test_error_observed": lambda: sparse_mean_square_error(a_test, U, V),
-            },
-            {
-                "observed_loss": observed,
-                "regularization_loss": regularization,
-                "gravity_loss": gravity_loss,
-            },
-        ],
-        jit_compile=False,
-    )
+    loss, metrics = regularized_objective(sparse_mean_square_error, l2_regularization, gravity, a_train, a_test,
+                                          U, V, regularization_coeff, gravity_coeff)
+    return CFModel({"user_id": U, "movie_id": V}, loss, metrics, jit_compile=False)

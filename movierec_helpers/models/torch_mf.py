@@ -6,6 +6,7 @@ import pandas as pd
 import torch
 
 from movierec_helpers.exercises.reference import reference_solution
+from movierec_helpers.models.mf_objectives import observed_mse_objective, regularized_objective
 from movierec_helpers.models.torch_cfmodel import CFModel, default_device
 from movierec_helpers.models.torch_losses import (
     build_rating_sparse_tensor,
@@ -62,14 +63,8 @@ def build_model(
     U = init_embeddings(num_users, embedding_dim, init_stddev, seed, device)
     V = init_embeddings(num_movies, embedding_dim, init_stddev, seed + 1, device)
 
-    def train_error():
-        return sparse_mean_square_error(a_train, U, V)
-
-    def test_error():
-        return sparse_mean_square_error(a_test, U, V)
-
-    return CFModel({"user_id": U, "movie_id": V}, train_error,
-                   [{"train_error": train_error, "test_error": test_error}])
+    loss, metrics = observed_mse_objective(sparse_mean_square_error, a_train, a_test, U, V)
+    return CFModel({"user_id": U, "movie_id": V}, loss, metrics)
 
 
 @reference_solution("regularized_model")
@@ -101,24 +96,6 @@ def build_regularized_model(
     U = init_embeddings(num_users, embedding_dim, init_stddev, seed, device)
     V = init_embeddings(num_movies, embedding_dim, init_stddev, seed + 1, device)
 
-    def observed():
-        return sparse_mean_square_error(a_train, U, V)
-
-    def regularization():
-        return regularization_coeff * l2_regularization(U, V)
-
-    def gravity_loss():
-        return gravity_coeff * gravity(U, V)
-
-    def total():
-        return observed() + regularization() + gravity_loss()
-
-    return CFModel(
-        {"user_id": U, "movie_id": V},
-        total,
-        [
-            {"train_error_observed": observed,
-             "test_error_observed": lambda: sparse_mean_square_error(a_test, U, V)},
-            {"observed_loss": observed, "regularization_loss": regularization, "gravity_loss": gravity_loss},
-        ],
-    )
+    loss, metrics = regularized_objective(sparse_mean_square_error, l2_regularization, gravity, a_train, a_test,
+                                          U, V, regularization_coeff, gravity_coeff)
+    return CFModel({"user_id": U, "movie_id": V}, loss, metrics)
