@@ -28,6 +28,15 @@ def init_embeddings(
     return torch.nn.Parameter(values.to(device))
 
 
+def _problem(train_ratings, test_ratings, num_users, num_movies, embedding_dim, init_stddev, seed, device):
+    """The rating tensors and initial embeddings of both models (users seed ``seed``, movies ``seed + 1``)."""
+    device = device or default_device()
+    return (build_rating_sparse_tensor(train_ratings, num_users, num_movies, device),
+            build_rating_sparse_tensor(test_ratings, num_users, num_movies, device),
+            init_embeddings(num_users, embedding_dim, init_stddev, seed, device),
+            init_embeddings(num_movies, embedding_dim, init_stddev, seed + 1, device))
+
+
 @reference_solution("build_model")
 def build_model(
     train_ratings: pd.DataFrame,
@@ -57,11 +66,8 @@ def build_model(
     Returns:
         A :class:`CFModel` with metrics ``train_error`` and ``test_error``.
     """
-    device = device or default_device()
-    a_train = build_rating_sparse_tensor(train_ratings, num_users, num_movies, device)
-    a_test = build_rating_sparse_tensor(test_ratings, num_users, num_movies, device)
-    U = init_embeddings(num_users, embedding_dim, init_stddev, seed, device)
-    V = init_embeddings(num_movies, embedding_dim, init_stddev, seed + 1, device)
+    a_train, a_test, U, V = _problem(train_ratings, test_ratings, num_users, num_movies, embedding_dim,
+                                     init_stddev, seed, device)
 
     loss, metrics = observed_mse_objective(sparse_mean_square_error, a_train, a_test, U, V)
     return CFModel({"user_id": U, "movie_id": V}, loss, metrics)
@@ -90,11 +96,8 @@ def build_regularized_model(
         A :class:`CFModel` with groups ``train_error_observed``/``test_error_observed``
         and ``observed_loss``/``regularization_loss``/``gravity_loss``.
     """
-    device = device or default_device()
-    a_train = build_rating_sparse_tensor(train_ratings, num_users, num_movies, device)
-    a_test = build_rating_sparse_tensor(test_ratings, num_users, num_movies, device)
-    U = init_embeddings(num_users, embedding_dim, init_stddev, seed, device)
-    V = init_embeddings(num_movies, embedding_dim, init_stddev, seed + 1, device)
+    a_train, a_test, U, V = _problem(train_ratings, test_ratings, num_users, num_movies, embedding_dim,
+                                     init_stddev, seed, device)
 
     loss, metrics = regularized_objective(sparse_mean_square_error, l2_regularization, gravity, a_train, a_test,
                                           U, V, regularization_coeff, gravity_coeff)
