@@ -35,17 +35,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from movierec_instructor.late_policy import DEADLINES, EXTENSIONS, Deadlines, describe, load
+from movierec_instructor.class_run import ClassRun, merge_gradebook
+from movierec_instructor.late_policy import DEADLINES, EXTENSIONS
 from movierec_instructor.nbgrader_runner import gradebook_url, nbgrader_command, run_nbgrader, tool_env
 from movierec_instructor.sandbox import SANDBOX_ENV, check_available
-from movierec_instructor.submissions import (
-    NOT_GRADED,
-    Finding,
-    expected_notebooks,
-    prepare_submissions,
-    set_aside_all,
-)
-from movierec_instructor.untrusted import is_student_id, terminal_safe
+from movierec_instructor.submissions import NOT_GRADED, Finding, set_aside_all
 
 GRADING_KERNEL = "movierec-grading"
 # nbgrader's own autograde steps, with the output limit in bytes before anything else reads the outputs.
@@ -70,35 +64,6 @@ def threads_per_worker(jobs: int) -> dict[str, str]:
     return {"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads,
             "OMP_NUM_THREADS": threads}
 
-
-def merge_gradebook(worker_db: str, main_db: str, assignment: str) -> None:
-    """Copies every submission of ``assignment`` from a worker's gradebook into the main one."""
-    import warnings
-
-    from nbgrader.api import Gradebook, MissingEntry
-
-    # nbgrader's API triggers SQLAlchemy "not in session" warnings on add_submission; harmless.
-    with warnings.catch_warnings(), Gradebook(worker_db) as worker, Gradebook(main_db) as main:
-        warnings.simplefilter("ignore")
-        for sub in worker.assignment_submissions(assignment):
-            main.update_or_create_student(sub.student_id)
-            try:
-                main.remove_submission(assignment, sub.student_id)
-            except MissingEntry:
-                pass
-            main.add_submission(assignment, sub.student_id, timestamp=sub.timestamp)
-            for nb in sub.notebooks:
-                target = main.find_submission_notebook(nb.name, assignment, sub.student_id)
-                target.flagged = nb.flagged
-                target.late_submission_penalty = nb.late_submission_penalty
-                for grade in nb.grades:
-                    mine = main.find_grade(grade.name, nb.name, assignment, sub.student_id)
-                    mine.auto_score, mine.manual_score = grade.auto_score, grade.manual_score
-                    mine.extra_credit, mine.needs_manual_grade = grade.extra_credit, grade.needs_manual_grade
-                for comment in nb.comments:
-                    mine = main.find_comment(comment.name, nb.name, assignment, sub.student_id)
-                    mine.auto_comment, mine.manual_comment = comment.auto_comment, comment.manual_comment
-            main.db.commit()
 
 
 def _graded(course: Path, student: str, assignment: str, expected: list[str]) -> bool:
@@ -210,102 +175,26 @@ def autograde(course: Path, assignment: str, *, jobs: int = 1, release: Path | N
     """
     if sandbox:
         check_available()
-    course = Path(course).resolve()
-    deadlines = load(course)  # a bad deadlines.toml or extensions.csv stops here, before anything is touched
-    release = Path(release or course / "notebooks").resolve()
-    db = db or gradebook_url(course)
-    expected = expected_notebooks(course, assignment)
-    submitted = course / "submitted"
-    students = sorted(p.name for p in submitted.iterdir() if is_student_id(p.name) and (p / assignment).is_dir()) \
-        if submitted.is_dir() else []
-    missing = []
-    if only is not None:
-        missing = sorted(set(only) - set(students))
-        students = [s for s in students if s in set(only)]
+    run = ClassRun.plan(course, assignment, release=release, db=db, sandbox=sandbox, only=only)
+    course, students = run.course, run.students
     with tempfile.TemporaryDirectory() as tmp:
         runtime = runtime_folder(Path(tmp))
         broken = kernel_probe(runtime, sandbox)
         if broken:
             # Nothing is touched: no repair, no blank, no grade. A re-run grades everyone.
-            return [Finding(student, assignment, f"the grading kernel cannot start on this machine ({broken})",
-                            f"{NOT_GRADED}: the submission is left as handed in; fix the machine and grade again")
-                    for student in students]
-        findings = prepare_submissions(course, assignment, release, only=students if only is not None else None)
-        findings += [Finding(terminal_safe(s), assignment, "--student names no submission of this assignment",
-                             f"{NOT_GRADED}: nothing to grade") for s in missing]
-        if not sandbox:
-            findings.append(Finding("*", assignment, "graded with --no-sandbox",
-                                    "submissions could read hidden tests and other files; review the grades"))
-        with tempfile.TemporaryDirectory() as scratch:  # nbgrader writes a release copy we do not need
-            run_nbgrader(course, "generate_assignment", assignment, "--force",
-                         f"--CourseDirectory.release_directory={scratch}", db=db, check=True)
-        due = set_due_date(db, assignment, deadlines)
+            return run.not_graded(students, f"the grading kernel cannot start on this machine ({broken})",
+                                  "the submission is left as handed in; fix the machine and grade again")
+        findings = run.prepare()
         shares = [students[i::jobs] for i in range(max(1, min(jobs, len(students))))]
         if students:
-            _grade_in_workers(course, assignment, shares, db, sandbox, due)
+            _grade_in_workers(course, assignment, shares, run.db, sandbox, run.due)
         env = grading_env(sandbox, str(runtime))
-        _grade_failures_alone(course, assignment, students, expected, release, db, env, runtime, sandbox, findings)
-    findings += cut_outputs_report(course, assignment, students, expected)
-    findings += late_findings(db, assignment, students, deadlines)
-    return findings
+        _grade_failures_alone(course, assignment, students, run.expected, run.release, run.db, env, runtime,
+                              sandbox, findings)
+    return findings + run.finish()
 
 
-def set_due_date(db: str, assignment: str, deadlines: Deadlines) -> dt.datetime | None:
-    """Puts the assignment's due date from ``deadlines.toml`` into the gradebook (naive UTC, as nbgrader keeps it)."""
-    due = deadlines.due.get(assignment)
-    if due is None:
-        return None
-    from nbgrader.api import Gradebook
 
-    naive = due.astimezone(dt.UTC).replace(tzinfo=None)
-    with Gradebook(db) as gb:
-        gb.update_or_create_assignment(assignment, duedate=naive)
-    return naive
-
-
-def late_findings(db: str, assignment: str, students: list[str], deadlines: Deadlines) -> list[Finding]:
-    """One report line per late student: how late, the extension, the penalty nbgrader recorded."""
-    if assignment not in deadlines.due:
-        return []
-    from nbgrader.api import Gradebook, MissingEntry
-
-    found = []
-    with Gradebook(db) as gb:
-        for student in students:
-            try:
-                sub = gb.find_submission(assignment, student)
-            except MissingEntry:
-                continue
-            if not sub.timestamp:
-                continue
-            late = deadlines.seconds_late(student, assignment, sub.timestamp)
-            extra, note = deadlines.extensions.get((student, assignment), (0.0, ""))
-            if late <= 0 and not extra:
-                continue
-            percent = deadlines.policy.percent(late)
-            ext = f" (extension {extra / 3600:g} h{': ' + note if note else ''})" if extra else ""
-            what = describe(late, percent) if late > 0 else "on time"
-            found.append(Finding(student, assignment, f"{what}{ext}",
-                                 f"late penalty {sub.late_submission_penalty or 0:g} point(s) of {sub.score:g}"))
-    return found
-
-
-def cut_outputs_report(course: Path, assignment: str, students: list[str], expected: list[str]) -> list[Finding]:
-    """Report lines for notebooks whose outputs the grader cut to the byte limits."""
-    import json
-
-    found = []
-    for student in students:
-        for name in expected:
-            path = course / "autograded" / student / assignment / name
-            try:
-                cut = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("movierec", {})
-            except (OSError, ValueError):
-                continue
-            if cut.get("truncated_outputs"):
-                found.append(Finding(student, assignment, f"{name}: {cut['truncated_outputs']} output(s) over the "
-                                     "size limit", "cut in the graded notebook and the feedback (scores unchanged)"))
-    return found
 
 
 def nbgrader_reason(done: subprocess.CompletedProcess) -> str:

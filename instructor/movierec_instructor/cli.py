@@ -105,15 +105,15 @@ def validate_notebook(notebook: Path, *, sandbox: bool = True):
 
 
 def grade_on_cluster(root: Path, assignment: str, scheduler: str, *, sandbox: bool, only: list[str] | None):
-    """:func:`cluster.autograde_on_cluster` with a progress bar on the terminal (students done / failed)."""
+    """:func:`cluster.autograde_on_cluster` with a progress bar on the terminal (graded, failed, retried)."""
     from tqdm import tqdm
 
     from movierec_instructor.cluster import autograde_on_cluster
 
     with tqdm(desc=f"grading {assignment}", unit="student", file=sys.stderr) as bar:
-        def progress(done: int, failed: int, total: int) -> None:
+        def progress(graded: int, failed: int, retried: int, total: int) -> None:
             bar.total = total
-            bar.set_postfix(done=done, failed=failed)
+            bar.set_postfix(graded=graded, failed=failed, retried=retried)
             bar.update(1)
 
         return autograde_on_cluster(root, assignment, scheduler, sandbox=sandbox, only=only, progress=progress)
@@ -192,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(exc, file=sys.stderr)
                 return 2
         report = validate_notebook(args.notebook, sandbox=not args.no_sandbox)
-        print(terminal_safe(report.text()))
+        for line in report.text().splitlines():  # each line made safe, the lines kept apart
+            print(terminal_safe(line))
         return 0 if report.ok else 1
     elif args.command == "collect":
         try:

@@ -2,179 +2,277 @@
 
 ``movierec autograde ASSIGNMENT --scheduler ADDRESS`` sends every student's submission to an
 existing Dask cluster (``dask scheduler`` and ``dask worker`` on any machines, Slurm through
-dask-jobqueue, Kubernetes, Dask Gateway) or, with ``--scheduler local:N``, to N local
-worker processes. Each task carries what grading needs as bytes: the assignment's source
-notebook, ``nbgrader_config.py`` and the deadline files (one bundle, shipped to each worker
-once), and the student's notebooks. The worker checks that it can grade as the client would
-(the same package versions, a working sandbox unless ``--no-sandbox``), grades in a scratch
-course of its own with the same nbgrader steps as ``--jobs``, and returns the autograded
-notebooks and its one-student gradebook. The client merges every result into the course's
-gradebook with :func:`~movierec_instructor.autograde.merge_gradebook` (the one merge), writes
-the autograded notebooks and the same report as ``--jobs``.
+dask-jobqueue, Kubernetes, Dask Gateway) or, with ``--scheduler local:N``, to N local worker
+processes. The run is the same :class:`~movierec_instructor.class_run.ClassRun` as ``--jobs``
+(same preparation, same report tail); only the grading of each student happens on a worker
+(:func:`movierec_instructor.cluster_worker.grade_student`).
 
-Exactly once: a task whose worker dies is run again elsewhere by the scheduler, and merging
-replaces a student's submission, so a retried or re-run student is never counted twice.
-A worker that cannot grade raises :class:`WorkerCannotGrade` with the reason; nobody is
-graded differently, and the student is ``NOT GRADED`` with that reason.
+What a cluster does to a run, and what the run does about it:
+
+- **A worker lost mid-task.** The scheduler runs the task again on another worker. The course
+  bundle every task needs is itself a task (not scattered data), so the scheduler recomputes it
+  when the only worker holding it is lost; scattered data would be gone, and every task that
+  depends on it cancelled ("already forgotten"). Workers announce each student they start on
+  the scheduler's event log, so the report names every retry and the worker that was lost.
+- **The client's connection dropped.** Dask cancels the client's futures and reconnects; the
+  students not yet merged are submitted again, once; results already merged are kept.
+- **The scheduler restarted or gone.** A restart is reported and the students not yet graded
+  are submitted again; a scheduler that does not come back within the reconnect window (or has
+  no worker left) leaves those students ``NOT GRADED`` with the reason and the command to re-run.
+- **Exactly once.** :class:`~movierec_instructor.class_run.MergeOnce` refuses a second result
+  for a student already merged in this run.
+
+Timeouts come from the grading limits (:class:`Timeouts`), not Dask's defaults.
 """
 
 from __future__ import annotations
 
-import atexit
-import hashlib
-import importlib.metadata
-import io
-import shutil
-import socket
-import sys
-import tarfile
-import tempfile
+import time
 from collections.abc import Callable
+from concurrent.futures import CancelledError
+from dataclasses import dataclass
 from pathlib import Path
 
-from movierec_instructor.autograde import (
-    AUTOGRADE_OPTIONS,
-    COURSE_FILES,
-    cut_outputs_report,
-    grading_env,
-    late_findings,
-    merge_gradebook,
-    nbgrader_reason,
-    runtime_folder,
-    set_due_date,
+from movierec_instructor.class_run import ClassRun, MergeOnce
+from movierec_instructor.cluster_worker import (
+    WorkerCannotGrade,
+    bundle_bytes,
+    course_bundle,
+    environment,
+    events_topic,
+    grade_student,
 )
-from movierec_instructor.late_policy import load
-from movierec_instructor.nbgrader_runner import gradebook_url, run_nbgrader
-from movierec_instructor.submissions import NOT_GRADED, Finding, expected_notebooks, prepare_submissions
-from movierec_instructor.untrusted import is_student_id, path_inside
+from movierec_instructor.submissions import Finding
+from movierec_instructor.untrusted import path_inside
 
-PACKAGES = ("movierec", "movierec-instructor", "nbgrader", "tensorflow", "keras", "numpy", "pandas")
+__all__ = ["Timeouts", "WorkerCannotGrade", "autograde_on_cluster"]
 
-
-class WorkerCannotGrade(RuntimeError):
-    """This worker's environment would grade differently (or not at all); the message says why."""
+RESUBMISSIONS = 1  # times a student is submitted again after the connection to the scheduler is lost
 
 
-def environment() -> dict[str, str]:
-    """What must match between the client and a worker: Python and the grading packages' versions."""
-    found = {"python": f"{sys.version_info.major}.{sys.version_info.minor}"}
-    for name in PACKAGES:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            found[name] = "missing"
-    return found
+@dataclass(frozen=True)
+class Timeouts:
+    """Dask's timeouts for a grading run, from the course's per-cell limit (nbgrader's cell timeout).
 
-
-def course_bundle(course: Path, assignment: str) -> bytes:
-    """The assignment's source folder and the course files, as a gzipped tar."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        tar.add(course / "solutions" / assignment, arcname=f"solutions/{assignment}")
-        for name in COURSE_FILES:
-            if (course / name).exists():
-                tar.add(course / name, arcname=name)
-    return buffer.getvalue()
-
-
-def _extract(bundle: bytes, folder: Path) -> None:
-    """Unpacks a course bundle: plain files and folders only, every path inside ``folder``.
-
-    (``tarfile``'s ``filter="data"`` does this from Python 3.11.4; Debian 12 has 3.11.2.)
+    ``reconnect``: how long the run waits for a lost scheduler (and for a worker, when none is
+    left) before it reports the students not yet graded; one cell's limit, since a loaded node
+    may stall that long without anything being wrong. ``tcp``: how long a silent connection is
+    kept; a third of a cell's limit and never under Dask's 30 s, since a starved 2-core node
+    starting TensorFlow kernels answers slowly. ``worker_ttl``: how long the scheduler keeps a
+    worker whose heartbeats stopped (two cells' limits). ``allowed_failures``: a task that
+    killed its worker is run once more elsewhere, then reported.
     """
-    with tarfile.open(fileobj=io.BytesIO(bundle), mode="r:gz") as tar:
-        for member in tar.getmembers():
-            if not (member.isfile() or member.isdir()):
-                raise WorkerCannotGrade(f"the course bundle holds {member.name!r}, neither a file nor a folder")
-            target = path_inside(folder, *Path(member.name).parts)
-            if member.isdir():
-                target.mkdir(parents=True, exist_ok=True)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(tar.extractfile(member).read())
 
+    reconnect: float
+    tcp: float
+    worker_ttl: float
+    allowed_failures: int = 1
 
-_SANDBOX_CHECKED: list[bool] = []  # a worker process checks its sandbox once
-_TEMPLATES: dict[str, Path] = {}  # bundle digest -> a scratch course with the assignment registered
+    @classmethod
+    def from_cell_timeout(cls, cell_seconds: float) -> Timeouts:
+        return cls(reconnect=cell_seconds, tcp=max(30.0, cell_seconds / 3), worker_ttl=max(300.0, 2 * cell_seconds))
 
-
-def _prepared_course(bundle: bytes, assignment: str) -> Path:
-    """Once per worker process and bundle: the course files with the assignment generated (nbgrader's gradebook)."""
-    digest = hashlib.sha256(bundle).hexdigest()
-    if digest not in _TEMPLATES:
-        home = Path(tempfile.mkdtemp(prefix="movierec-template-"))
-        atexit.register(shutil.rmtree, home, True)
-        course = home / "course"
-        course.mkdir()
-        _extract(bundle, course)
-        db = gradebook_url(course)
-        with tempfile.TemporaryDirectory() as scratch:
-            run_nbgrader(course, "generate_assignment", assignment, "--force",
-                         f"--CourseDirectory.release_directory={scratch}", db=db, check=True)
-        set_due_date(db, assignment, load(course))
-        _TEMPLATES[digest] = course
-    return _TEMPLATES[digest]
-
-
-def grade_student(bundle: bytes, assignment: str, student: str, files: dict[str, bytes], sandbox: bool,
-                  client_environment: dict[str, str]) -> dict:
-    """Runs on a worker: grades one student in a scratch course and returns what grading made.
-
-    Returns:
-        ``{"student", "worker", "autograded": {name: bytes}, "gradebook": bytes, "reason"}``;
-        ``autograded`` is empty when nbgrader could not grade the submission (``reason`` says why).
-
-    Raises:
-        WorkerCannotGrade: other package versions than the client's, or no sandbox here.
-    """
-    worker = socket.gethostname()
-    mine = environment()
-    different = {k: (v, mine.get(k)) for k, v in client_environment.items() if mine.get(k) != v}
-    if different:
-        shown = ", ".join(f"{k} {theirs} here, {ours} on the client" for k, (ours, theirs) in different.items())
-        raise WorkerCannotGrade(f"worker {worker} would grade with other versions: {shown}; "
-                                "install the course's constraints.txt in the workers' environment")
-    if sandbox and not _SANDBOX_CHECKED:
-        from movierec_instructor.sandbox import SandboxUnavailable, check_available
+    @classmethod
+    def for_course(cls, course: Path) -> Timeouts:
+        """From ``ExecutePreprocessor.timeout`` in the course's ``nbgrader_config.py`` (180 s when unset)."""
+        from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
 
         try:
-            check_available()
-        except SandboxUnavailable as exc:
-            raise WorkerCannotGrade(f"worker {worker} cannot make the grading sandbox: {exc} "
-                                    "(in a container without user namespaces, run one student per pod "
-                                    "and grade with --no-sandbox)") from None
-        _SANDBOX_CHECKED.append(True)
-    template = _prepared_course(bundle, assignment)
-    with tempfile.TemporaryDirectory(prefix="movierec-task-") as tmp:
-        course = Path(tmp) / "course"
-        shutil.copytree(template, course)  # the registered assignment and its gradebook, fresh per student
-        for name, data in files.items():
-            target = path_inside(course / "submitted", student, assignment, name)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        db = gradebook_url(course)
-        env = grading_env(sandbox, str(runtime_folder(Path(tmp))))
-        done = run_nbgrader(course, "autograde", assignment, *AUTOGRADE_OPTIONS, f"--student={student}", db=db, env=env)
-        graded = course / "autograded" / student / assignment
-        autograded = {p.name: p.read_bytes() for p in graded.glob("*") if p.is_file()} if graded.is_dir() else {}
-        return {"student": student, "worker": worker, "autograded": autograded,
-                "gradebook": (course / "gradebook.db").read_bytes(),
-                "reason": "" if autograded else nbgrader_reason(done)}
+            config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+            cell = float(config.ExecutePreprocessor.get("timeout") or 180)
+        except ConfigFileNotFound:
+            cell = 180.0
+        return cls.from_cell_timeout(cell)
+
+    def dask_config(self) -> dict:
+        return {"distributed.comm.timeouts.connect": f"{self.reconnect}s",
+                "distributed.comm.timeouts.tcp": f"{self.tcp}s",
+                "distributed.scheduler.worker-ttl": f"{self.worker_ttl}s",
+                "distributed.scheduler.allowed-failures": self.allowed_failures}
 
 
-def _client(scheduler: str):
+def _client(scheduler: str, timeouts: Timeouts):
     from distributed import Client, LocalCluster
 
     if scheduler.startswith("local:"):
         workers = int(scheduler.split(":", 1)[1])
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
-        return Client(cluster), cluster
-    return Client(scheduler), None
+        return Client(cluster, timeout=timeouts.reconnect), cluster
+    return Client(scheduler, timeout=timeouts.reconnect), None
+
+
+class _Grading:
+    """The client's side of one class run on a cluster: submit, collect, merge once, resubmit."""
+
+    def __init__(self, client, run: ClassRun, progress: Callable[[int, int, int, int], None] | None,
+                 timeouts: Timeouts, scheduler: str) -> None:
+        self.client, self.run, self.progress, self.timeouts = client, run, progress, timeouts
+        self.scheduler = scheduler
+        self.merge = MergeOnce(run.db, run.assignment)
+        self.bundle = course_bundle(run.course, run.assignment)
+        self.environment = environment()
+        self.scheduler_id = client.scheduler_info().get("id")
+        self.findings: list[Finding] = []
+        self.resubmitted: dict[str, str] = {}  # student -> why it was submitted again
+        self.failed = 0
+
+    def submit(self, students: list[str], attempt: int) -> dict:
+        """One task per student, all depending on one bundle task; keys name the attempt."""
+        assignment = self.run.assignment
+        bundle = self.client.submit(bundle_bytes, self.bundle, key=f"movierec-bundle-{assignment}-{attempt}",
+                                    pure=False)
+        futures = {}
+        for student in students:
+            folder = self.run.course / "submitted" / student / assignment
+            files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+            future = self.client.submit(grade_student, bundle, assignment, student, files, self.run.sandbox,
+                                        self.environment, key=f"movierec-grade-{assignment}-{student}-{attempt}",
+                                        pure=False)
+            futures[future] = student
+        return futures
+
+    def grade(self) -> list[Finding]:
+        pending = list(self.run.students)
+        for attempt in range(RESUBMISSIONS + 1):
+            lost = self.collect(self.submit(pending, attempt)) if pending else []
+            pending = [s for s in pending if s in lost]
+            if not pending:
+                break
+            why = self.reconnected()
+            if why:
+                return self.findings + self.give_up(pending, why)
+            for student in pending:
+                self.resubmitted[student] = self.resubmit_reason()
+        else:
+            self.findings += self.give_up(pending, "the connection to the scheduler was lost again after "
+                                          f"{RESUBMISSIONS} resubmission(s)")
+        return self.findings + self.retries()
+
+    def collect(self, futures: dict) -> list[str]:
+        """Waits for every task; merges results; returns the students whose task the connection loss took."""
+        from distributed import wait
+
+        waiting, lost, idle_since = set(futures), [], None
+        while waiting:
+            try:
+                wait(list(waiting), timeout=2, return_when="FIRST_COMPLETED")
+            except CancelledError:
+                pass  # cancelled futures are done: finish() takes them as lost with the connection
+            except TimeoutError:
+                idle_since = self.check_health(idle_since)
+                if idle_since == -1:
+                    lost += [futures[f] for f in waiting]
+                    break
+                continue
+            for future in [f for f in waiting if f.done()]:
+                waiting.discard(future)
+                if self.finish(futures[future], future):
+                    lost.append(futures[future])
+        return lost
+
+    def check_health(self, idle_since: float | None) -> float | None:
+        """-1 when the connection is gone or no worker has been there for the reconnect window."""
+        if self.client.status != "running":
+            return -1
+        if self.client.scheduler_info().get("workers"):
+            return None
+        idle_since = idle_since or time.monotonic()
+        return -1 if time.monotonic() - idle_since > self.timeouts.reconnect else idle_since
+
+    def finish(self, student: str, future) -> bool:
+        """Merges or reports one student's task; True when the task was lost with the connection."""
+        try:
+            result = future.result()
+        except CancelledError:
+            return True
+        except Exception as exc:  # noqa: BLE001 - a worker's refusal or a task that killed workers: this student only
+            self.failed += 1
+            self.findings += self.run.not_graded([student], f"not graded on the cluster: {_plain(exc)}",
+                                                 "the submission is left as handed in; grade again")
+        else:
+            self.merge_result(student, result)
+        if self.progress:
+            self.progress(len(self.merge.merged), self.failed, len(self.resubmitted) + len(self._started_twice()),
+                          len(self.run.students))
+        return False
+
+    def merge_result(self, student: str, result: dict) -> None:
+        import tempfile
+
+        assignment = self.run.assignment
+        if not result["autograded"]:
+            self.failed += 1
+            self.findings += self.run.not_graded(
+                [student], f"nbgrader could not grade the submission on worker {result['worker']} ({result['reason']})",
+                "grade this student again with --jobs 1")
+            return
+        target = self.run.course / "autograded" / student / assignment
+        target.mkdir(parents=True, exist_ok=True)
+        for name, data in result["autograded"].items():
+            path_inside(target, name).write_bytes(data)
+        with tempfile.TemporaryDirectory() as tmp:
+            worker_db = Path(tmp) / "gradebook.db"
+            worker_db.write_bytes(result["gradebook"])
+            self.merge.merge(student, f"sqlite:///{worker_db}")
+
+    def reconnected(self) -> str | None:
+        """Waits for the client to reconnect; None when it did (and a worker is there), else why not."""
+        deadline = time.monotonic() + self.timeouts.reconnect
+        while self.client.status == "connecting" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if self.client.status != "running":
+            return (f"the scheduler {self.scheduler} could not be reached for {self.timeouts.reconnect:g} s "
+                    "(gone or restarting)")
+        try:
+            self.client.wait_for_workers(1, timeout=self.timeouts.reconnect)
+        except TimeoutError:
+            return f"the scheduler {self.scheduler} has had no worker for {self.timeouts.reconnect:g} s"
+        return None
+
+    def resubmit_reason(self) -> str:
+        restarted = self.client.scheduler_info().get("id") != self.scheduler_id
+        return ("the scheduler restarted during the run" if restarted
+                else "the connection to the scheduler was lost and restored")
+
+    def give_up(self, students: list[str], why: str) -> list[Finding]:
+        again = " ".join(f"--student {s}" for s in students)
+        return self.run.not_graded(students, f"not graded on the cluster: {why}",
+                                   f"the submission is left as handed in; re-run: movierec autograde "
+                                   f"{self.run.assignment} --scheduler {self.scheduler} {again}")
+
+    def _started_twice(self) -> dict[str, list[str]]:
+        starts: dict[str, list[str]] = {}
+        try:
+            events = self.client.get_events(events_topic(self.run.assignment))
+        except Exception:  # noqa: BLE001 - the event log is for the report; the grades do not depend on it
+            return {}
+        for _when, message in events:
+            starts.setdefault(message.get("student"), []).append(str(message.get("name", message.get("worker"))))
+        return {s: w for s, w in starts.items() if len(w) > 1 and s not in self.resubmitted}
+
+    def retries(self) -> list[Finding]:
+        """Report lines for students graded after a retry, with the reason."""
+        found = [Finding(s, self.run.assignment, f"submitted again: {why}", "graded once, by the new task")
+                 for s, why in sorted(self.resubmitted.items()) if s in self.merge.merged]
+        for student, workers in sorted(self._started_twice().items()):
+            found.append(Finding(student, self.run.assignment,
+                                 f"retried: worker {workers[0]} was lost while grading; graded on {workers[-1]}",
+                                 "graded once, by the retry"))
+        return found
+
+
+def _plain(exc: BaseException) -> str:
+    from distributed import KilledWorker
+
+    if isinstance(exc, KilledWorker):
+        return "its task was running on every worker that died during it; the submission may crash workers"
+    return str(exc)
 
 
 def autograde_on_cluster(course: Path, assignment: str, scheduler: str, *, sandbox: bool = True,
                          release: Path | None = None, db: str | None = None, only: list[str] | None = None,
-                         progress: Callable[[int, int, int], None] | None = None) -> list[Finding]:
+                         progress: Callable[[int, int, int, int], None] | None = None,
+                         timeouts: Timeouts | None = None) -> list[Finding]:
     """Grades ``assignment`` on a Dask cluster; the same report as :func:`autograde.autograde`.
 
     Args:
@@ -186,72 +284,23 @@ def autograde_on_cluster(course: Path, assignment: str, scheduler: str, *, sandb
         release: the student release (default ``course/notebooks``).
         db: the course's gradebook URL.
         only: grade just these students.
-        progress: called with (done, failed, total) after each student.
+        progress: called with (graded, failed, retried, total) after each student.
+        timeouts: Dask's timeouts (default: :meth:`Timeouts.for_course`).
 
     Returns:
         The findings; students nobody could grade have actions starting with ``NOT GRADED``.
     """
-    from distributed import as_completed
+    import dask
 
-    course = Path(course).resolve()
-    release = Path(release or course / "notebooks").resolve()
-    db = db or gradebook_url(course)
-    deadlines = load(course)
-    expected = expected_notebooks(course, assignment)
-    submitted = course / "submitted"
-    students = sorted(p.name for p in submitted.iterdir() if is_student_id(p.name) and (p / assignment).is_dir()) \
-        if submitted.is_dir() else []
-    if only is not None:
-        students = [s for s in students if s in set(only)]
-    findings = prepare_submissions(course, assignment, release, only=students if only is not None else None)
-    if not sandbox:
-        findings.append(Finding("*", assignment, "graded with --no-sandbox",
-                                "submissions could read hidden tests and other files; review the grades"))
-    with tempfile.TemporaryDirectory() as scratch:
-        run_nbgrader(course, "generate_assignment", assignment, "--force",
-                     f"--CourseDirectory.release_directory={scratch}", db=db, check=True)
-    set_due_date(db, assignment, deadlines)
-    client, cluster = _client(scheduler)
-    try:
-        bundle = client.scatter(course_bundle(course, assignment), broadcast=True)
-        mine = environment()
-        futures = {}
-        for student in students:
-            folder = submitted / student / assignment
-            files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-            future = client.submit(grade_student, bundle, assignment, student, files, sandbox, mine,
-                                   key=f"movierec-grade-{assignment}-{student}", pure=False)
-            futures[future] = student
-        done = failed = 0
-        for future in as_completed(futures):
-            student = futures[future]
-            try:
-                result = future.result()
-            except Exception as exc:  # noqa: BLE001 - a worker's refusal or a lost task: this student only
-                failed += 1
-                findings.append(Finding(student, assignment, f"not graded on the cluster: {exc}",
-                                        f"{NOT_GRADED}: the submission is left as handed in; grade again"))
-            else:
-                done += 1
-                if result["autograded"]:
-                    target = course / "autograded" / student / assignment
-                    target.mkdir(parents=True, exist_ok=True)
-                    for name, data in result["autograded"].items():
-                        path_inside(target, name).write_bytes(data)
-                    with tempfile.TemporaryDirectory() as tmp:
-                        worker_db = Path(tmp) / "gradebook.db"
-                        worker_db.write_bytes(result["gradebook"])
-                        merge_gradebook(f"sqlite:///{worker_db}", db, assignment)
-                else:
-                    findings.append(Finding(student, assignment, "nbgrader could not grade the submission "
-                                            f"on worker {result['worker']} ({result['reason']})",
-                                            f"{NOT_GRADED}: grade this student again with --jobs 1"))
-            if progress:
-                progress(done, failed, len(students))
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-    findings += cut_outputs_report(course, assignment, students, expected)
-    findings += late_findings(db, assignment, students, deadlines)
-    return findings
+    run = ClassRun.plan(course, assignment, release=release, db=db, sandbox=sandbox, only=only)
+    findings = run.prepare()
+    timeouts = timeouts or Timeouts.for_course(run.course)
+    with dask.config.set(timeouts.dask_config()):
+        client, cluster = _client(scheduler, timeouts)
+        try:
+            findings += _Grading(client, run, progress, timeouts, scheduler).grade()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    return findings + run.finish()

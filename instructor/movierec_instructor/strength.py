@@ -62,6 +62,8 @@ class MutantResult:
     equivalent: str = ""  # the reviewed reason, for a listed mutant that survived
     named: bool = False  # a killed mutant whose printed feedback names the failed requirement
     feedback: str = ""  # what the student would read: the test cell's ✗ lines, or the error
+    visible: bool = False  # killed by what the student's own check shows (a visible ✗, an error, stderr)
+    hard_coding: str = ""  # the reviewed reason, for a mutant only hidden checks may kill
 
 
 @dataclass
@@ -87,6 +89,15 @@ class ExerciseStrength:
         return len(self.results) - self.killed - self.equivalent
 
     @property
+    def killed_visibly(self) -> int:
+        return sum(r.killed and r.visible for r in self.results)
+
+    @property
+    def hidden_only(self) -> int:
+        """Killed only by hidden checks, not listed as hard-coding: ``make check`` said "ready", grading disagreed."""
+        return sum(r.killed and not r.visible and not r.hard_coding for r in self.results)
+
+    @property
     def named_share(self) -> float:
         """Of the killed mutants, the share whose feedback names the failed requirement."""
         killed = [r for r in self.results if r.killed]
@@ -99,13 +110,24 @@ class ExerciseStrength:
         return self.killed / counted if counted else 1.0
 
 
-def load_equivalents(course: Path) -> dict[tuple[str, str], str]:
-    """``(exercise, mutant key) -> reason`` of the reviewed equivalent mutants of a course."""
+def load_equivalents(course: Path, table: str = "mutant") -> dict[tuple[str, str], str]:
+    """``(exercise, mutant key) -> reason`` of the reviewed mutants of a course.
+
+    ``table="mutant"``: equivalent mutants (no test can kill them); ``table="hard_coding"``:
+    mutants that answer the visible examples and nothing else, which only hidden checks kill.
+    """
     path = Path(course) / EQUIVALENTS
     if not path.exists():
         return {}
-    entries = tomllib.loads(path.read_text(encoding="utf-8")).get("mutant", [])
+    entries = tomllib.loads(path.read_text(encoding="utf-8")).get(table, [])
     return {(e["exercise"], e["key"]): e["reason"] for e in entries}
+
+
+def killed_visibly(run: CellRun, raised: str) -> bool:
+    """Whether the student's own check would show this failure: a visible ✗, an error, stderr, a stop."""
+    visible_cross = any(line.startswith("✗ ") and not line.startswith("✗ a hidden check")
+                        for line in run.stdout.splitlines())
+    return visible_cross or bool(raised or run.error or run.stderr or run.timed_out or run.kernel_died)
 
 
 class _Kernel:
@@ -273,6 +295,7 @@ def measure_assignment(
     track = track_of(course, assignment)
     wanted = set(exercises) if exercises is not None else {e for _, e, _ in pairs.values()}
     equivalents = load_equivalents(course)
+    hard_coding = load_equivalents(course, "hard_coding")
     import_library()
     env = {**os.environ, "NBGRADER_EXECUTION": "autograde", "MOVIEREC_PROGRESS": "0"}
     kernel = _Kernel(path.parent, env)
@@ -325,9 +348,12 @@ def measure_assignment(
                         replay()
                     result = MutantResult(mutant, killed, reason, time.perf_counter() - start,
                                           named=killed and names_requirement(run),
-                                          feedback=feedback_lines(run) if killed else "")
+                                          feedback=feedback_lines(run) if killed else "",
+                                          visible=killed and killed_visibly(run, raised))
                     if not killed and (exercise, mutant.key) in equivalents:
                         result.equivalent = equivalents[(exercise, mutant.key)]
+                    if killed and not result.visible:
+                        result.hard_coding = hard_coding.get((exercise, mutant.key), "")
                     strength.results.append(result)
                 generated = {m.key for m in mutants}
                 strength.stale_equivalents = sorted(

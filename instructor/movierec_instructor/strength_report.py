@@ -10,13 +10,15 @@ from pathlib import Path
 
 from movierec_instructor.strength import ExerciseStrength, MutantResult
 
-COLUMNS = ("assignment", "exercise", "mutants", "killed", "survived", "equivalent", "named", "score")
+COLUMNS = ("assignment", "exercise", "mutants", "killed", "visible", "hidden only", "survived", "equivalent", "named",
+           "score")
 
 
 def rows(strengths: list[ExerciseStrength]) -> list[dict]:
     """One row per exercise: the columns of :data:`COLUMNS`."""
     return [{"assignment": s.assignment, "exercise": s.exercise, "mutants": len(s.results),
-             "killed": s.killed, "survived": s.survived, "equivalent": s.equivalent,
+             "killed": s.killed, "visible": s.killed_visibly, "hidden only": s.hidden_only,
+             "survived": s.survived, "equivalent": s.equivalent,
              "named": round(s.named_share, 4), "score": round(s.score, 4)} for s in strengths]
 
 
@@ -31,10 +33,12 @@ def diff(result: MutantResult) -> list[str]:
 def markdown_table(strengths: list[ExerciseStrength], *, when: date | None = None) -> str:
     """The README's table (GitHub markdown), with the date it was measured."""
     lines = [f"Measured {(when or date.today()).isoformat()} with `make test-strength`.", "",
-             "| assignment | exercise | mutants | killed | survived | equivalent | feedback names it | score |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+             "| assignment | exercise | mutants | killed | killed by visible checks | killed only by hidden checks "
+             "| survived | equivalent | feedback names it | score |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows(strengths):
         lines.append(f"| {row['assignment']} | `{row['exercise']}` | {row['mutants']} | {row['killed']} | "
+                     f"{row['visible']} | {row['hidden only']} | "
                      f"{row['survived']} | {row['equivalent']} | {row['named']:.0%} | {row['score']:.0%} |")
     return "\n".join(lines)
 
@@ -42,11 +46,17 @@ def markdown_table(strengths: list[ExerciseStrength], *, when: date | None = Non
 def text_report(strengths: list[ExerciseStrength]) -> str:
     """The table, then every surviving mutant with its diff, then the equivalent ones and why."""
     width = max([len(s.exercise) for s in strengths] + [8])
-    out = [f"{'exercise':{width}}  mutants  killed  survived  equivalent  named  score"]
+    out = [f"{'exercise':{width}}  mutants  killed  visible  hidden only  survived  equivalent  named  score"]
     for s in strengths:
-        out.append(f"{s.exercise:{width}}  {len(s.results):7d}  {s.killed:6d}  {s.survived:8d}  "
-                   f"{s.equivalent:10d}  {s.named_share:5.0%}  {s.score:5.0%}")
+        out.append(f"{s.exercise:{width}}  {len(s.results):7d}  {s.killed:6d}  {s.killed_visibly:7d}  "
+                   f"{s.hidden_only:11d}  {s.survived:8d}  {s.equivalent:10d}  {s.named_share:5.0%}  {s.score:5.0%}")
     for s in strengths:
+        hidden = [r for r in s.results if r.killed and not r.visible]
+        if hidden:
+            out += ["", f"== {s.assignment} / {s.exercise}: killed only by hidden checks "
+                    "(make check said ready; grading disagreed)"]
+            out += [f"-- {r.mutant.key}" + (f"\n   hard-coding: {r.hard_coding}" if r.hard_coding else "")
+                    for r in hidden]
         survivors = [r for r in s.results if not r.killed and not r.equivalent]
         equivalents = [r for r in s.results if r.equivalent]
         if survivors:
