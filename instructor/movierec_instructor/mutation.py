@@ -8,7 +8,9 @@ of this course make: a wrong operator, an off-by-one, ``reduce_mean`` for ``redu
 normalisation or keyword argument, swapped arguments or list elements, the naive formula for
 a numerically stable op, a constant answer, PyTorch's sparse-order mistakes (``coalesce``
 forgotten, ``_indices()`` for ``indices()``, ``torch.mm`` for ``torch.sparse.mm``), the wrong
-``index_select`` dimension, and calling the library's own answer (:func:`~movierec_helpers.exercises.reference.library_answers`).
+``index_select`` dimension, calling the library's own answer (:func:`~movierec_helpers.exercises.reference.library_answers`),
+and the requirement-level mistakes of :mod:`movierec_instructor.student_mistakes` (aggregation,
+tie order, clamps, NaN handling, seeds).
 
 Built on Python's :mod:`ast` rather than a mutation-testing package: mutmut and
 cosmic-ray mutate files of an importable package and run a test command per mutant (a
@@ -24,6 +26,8 @@ import inspect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+
+from movierec_instructor import student_mistakes
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
@@ -291,7 +295,7 @@ def _constant_return(node, parent) -> Iterator[tuple[str, str]]:
 OPERATORS: list[Callable] = [_arithmetic, _comparison, _mean_sum, _axis, _transpose, _boolean, _off_by_one,
                              _drop_term, _drop_normalisation, _swap_arguments, _swap_elements, _drop_keyword,
                              _naive_formula, _sign, _slice_bound, _drop_statement, _constant_return,
-                             _sparse_order, _gather_dim]
+                             _sparse_order, _gather_dim, *student_mistakes.OPERATORS]
 
 
 def _parented(tree: ast.AST) -> Iterator[tuple[ast.AST, ast.AST | None]]:

@@ -124,10 +124,16 @@ def load_equivalents(course: Path, table: str = "mutant") -> dict[tuple[str, str
 
 
 def killed_visibly(run: CellRun, raised: str) -> bool:
-    """Whether the student's own check would show this failure: a visible ✗, an error, stderr, a stop."""
-    visible_cross = any(line.startswith("✗ ") and not line.startswith("✗ a hidden check")
-                        for line in run.stdout.splitlines())
-    return visible_cross or bool(raised or run.error or run.stderr or run.timed_out or run.kernel_died)
+    """Whether the student's own check would show this failure.
+
+    A visible check's ✗, an earlier cell's error, stderr, a stop, or an error of the test cell
+    outside any check. An error after a hidden check's ✗ is the runner's fail-fast, not the
+    student's: hidden checks come last, so then every visible check had passed.
+    """
+    crosses = [line for line in run.stdout.splitlines() if line.startswith("✗ ")]
+    visible_cross = any(not line.startswith("✗ a hidden check") for line in crosses)
+    outside_checks = bool(run.error) and not crosses
+    return visible_cross or outside_checks or bool(raised or run.stderr or run.timed_out or run.kernel_died)
 
 
 class _Kernel:

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -116,6 +117,7 @@ class PartialCredit:
         self.points = points
         self.earned = 0.0
         self.possible = 0.0
+        self.failed: list[str] = []
 
     @contextlib.contextmanager
     def check(self, points: float, what: str, *, hidden: bool = False) -> Iterator[None]:
@@ -133,6 +135,12 @@ class PartialCredit:
                 raise WarningRaised(caught[0])
         except Exception as exc:  # noqa: BLE001 - any failure of the student's code fails this check
             detail = [] if hidden else explain_failure(exc)
+            if isinstance(exc, NameError) and self.failed and not hidden:
+                # A name the failed check above should have made: one mistake, reported once.
+                name = exc.name or next(iter(re.findall(r"'(\w+)'", str(exc))), "a name")
+                detail = [f"not checked: it needs `{name}`, which the failed check "
+                          f"\"{self.failed[-1]}\" makes; fix that one first"]
+            self.failed.append(what)
             print(f"✗ {label} (0 of {points:g}){': ' + detail[0] if detail else ''}")
             for line in detail[1:]:
                 print(f"    {line}")

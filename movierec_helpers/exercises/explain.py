@@ -12,6 +12,7 @@ import re
 
 MAX_LINES = 4
 MAX_WIDTH = 160
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # bold, colours: PyTorch and Keras put them in messages
 TF_INTERNALS = re.compile(r"\{\{function_node [^}]*\}\}\s*")
 TF_OP = re.compile(r"\s*\[Op:(?P<op>\w+)\](?:\s*name:\s*\S*)?\s*$")
 NUMPY_HEADER = re.compile(r"^(Not equal to tolerance|Arrays are not (almost )?equal|Items are not equal)")
@@ -30,8 +31,18 @@ NUMPY_NOISE = re.compile(r"^(Mismatch at ind(?:ex|ices):|Max (absolute|relative)
 
 
 def _short(text: str, width: int = MAX_WIDTH) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 3] + "..."
+    """One line: whitespace joined, terminal escapes removed, never cut inside a word.
+
+    Only a message longer than ``width`` words' worth (a tensor printed whole) is shortened,
+    at a word boundary, saying how much was left out.
+    """
+    text = " ".join(ANSI_ESCAPE.sub("", text).split())
+    limit = width * 4
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    cut = cut if cut > 0 else limit
+    return f"{text[:cut]} ... ({len(text) - cut} more characters)"
 
 
 def _numpy_lines(lines: list[str]) -> list[str]:

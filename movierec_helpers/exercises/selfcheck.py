@@ -27,6 +27,8 @@ from pathlib import Path
 
 import nbformat
 
+from movierec_helpers.exercises.explain import ANSI_ESCAPE
+
 SCORE_LINE = re.compile(r"^[✓✗] .*\((?P<earned>[\d.]+) of (?P<possible>[\d.]+)\)", re.MULTILINE)
 CELL_TIMEOUT = 180  # seconds, as c.ExecutePreprocessor.timeout in the course's nbgrader_config.py
 RELEASE = Path(__file__).resolve().parents[2] / "notebooks"
@@ -55,21 +57,38 @@ class TestCellResult:
 
 
 @dataclass
+class WrittenAnswer:
+    """A question graded by hand (nbgrader's manually graded answer cell)."""
+
+    grade_id: str
+    points: float
+    where: str
+    answered: bool
+
+    def line(self) -> str:
+        state = "answered" if self.answered else "NOT ANSWERED"
+        return f"{self.grade_id} ({self.where}): {self.points:g} point{'s' if self.points != 1 else ''} graded by hand; {state}"
+
+
+@dataclass
 class Report:
     """The outcome of a check; ``problems`` is what would cost marks."""
 
     tests: list[TestCellResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    answers: list[WrittenAnswer] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems and all(t.earned >= t.visible for t in self.tests)
 
     def text(self) -> str:
-        lines = [t.line() for t in self.tests]
+        lines = [t.line() for t in self.tests] + [a.line() for a in self.answers]
         earned, visible = sum(t.earned for t in self.tests), sum(t.visible for t in self.tests)
         pending = sum(t.pending for t in self.tests)
-        lines.append(f"total: {earned:g} of {visible:g} visible points; {pending:g} more from hidden checks when graded")
+        total = f"total: {earned:g} of {visible:g} visible points; {pending:g} more from hidden checks when graded"
+        by_hand = sum(a.points for a in self.answers)
+        lines.append(total + (f"; {by_hand:g} graded by hand" if by_hand else ""))
         lines += [f"! {p}" for p in self.problems]
         lines.append("ready to hand in" if self.ok else "fix the lines marked ✗ or ! before handing in")
         return "\n".join(lines)
@@ -83,6 +102,63 @@ def _nbgrader(cell) -> dict:
 def _track(nb: nbformat.NotebookNode) -> str:
     meta = nb.get("metadata", {}).get("movierec", {})
     return meta.get("track", "tensorflow") if isinstance(meta, dict) else "tensorflow"
+
+
+HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+?)\s*#*\s*$", re.MULTILINE)
+STUB = "raise NotImplementedError()"
+UNANSWERED = "YOUR ANSWER HERE"
+NOT_WRITTEN = ("NotImplementedError", "ExerciseNotDone")
+
+
+def locate(nb: nbformat.NotebookNode, index: int) -> str:
+    """Where a student finds cell ``index``: its exercise's name and the heading it sits under.
+
+    JupyterLab shows no cell numbers; its table of contents shows headings. A graded cell is
+    named by its id (``top_k_unseen``); any other by its place: ``the 2nd code cell under
+    "Exact retrieval"``.
+    """
+    heading, count = None, 0
+    for cell in nb.cells[:index]:
+        if cell.cell_type == "markdown":
+            titles = HEADING.findall(cell.source)
+            if titles:
+                heading, count = titles[-1], 0
+        elif cell.cell_type == "code":
+            count += 1
+    under = f'under "{heading}"' if heading else "before the first heading"
+    grade_id = _nbgrader(nb.cells[index]).get("grade_id")
+    if grade_id:
+        return f"{grade_id} ({under})"
+    nth = count + 1
+    suffix = "th" if 10 <= nth % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(nth % 10, "th")
+    return f"the {nth}{suffix} code cell {under}"
+
+
+def _message(output: dict) -> str:
+    """An error's message whole: terminal escapes removed, its lines kept."""
+    text = ANSI_ESCAPE.sub("", str(output.get("evalue", ""))).strip()
+    return "\n    ".join(line.rstrip() for line in text.splitlines() if line.strip())
+
+
+def unwritten_exercises(nb: nbformat.NotebookNode) -> list[str]:
+    """Exercises whose answer cell still holds the hand-out's ``raise NotImplementedError()``."""
+    return [f"exercise {locate(nb, i)} is not written yet: replace `{STUB}` with your code"
+            for i, cell in enumerate(nb.cells)
+            if cell.cell_type == "code" and _nbgrader(cell).get("solution") and not _nbgrader(cell).get("grade")
+            and STUB in cell.source]
+
+
+def written_answers(nb: nbformat.NotebookNode) -> list[WrittenAnswer]:
+    """The questions graded by hand, and whether each has an answer yet."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        meta = _nbgrader(cell)
+        if meta.get("grade") and meta.get("solution"):
+            text = cell.source.strip()
+            answered = bool(text) and UNANSWERED not in text and STUB not in text
+            found.append(WrittenAnswer(meta.get("grade_id", f"cell {i}"), float(meta.get("points", 0)),
+                                       locate(nb, i).split(" (", 1)[-1].rstrip(")"), answered))
+    return found
 
 
 def find_release(nb: nbformat.NotebookNode, release_root: Path = RELEASE, name: str | None = None) -> Path | None:
@@ -115,7 +191,7 @@ def static_problems(path: Path, nb: nbformat.NotebookNode, release: Path | None)
         grade_id = _nbgrader(cell).get("grade_id")
         first = original.get(grade_id)
         if first is not None and _nbgrader(first).get("locked") and cell.source != first.source:
-            problems.append(f"cell {number} ({grade_id}) was edited; it is locked, and grading puts the "
+            problems.append(f"{locate(nb, number)} was edited; it is locked, and grading puts the "
                             "original back (undo the change or copy your work to a new cell)")
     return problems
 
@@ -134,12 +210,31 @@ def read_test_cell(cell, number: int) -> TestCellResult | None:
         earned = 0.0 if errored else sum(e for e, _ in checks)
     else:  # a plain test cell: all its points if it runs without an error
         earned = 0.0 if errored else points
-    failed = [line for line in text.splitlines() if line.startswith("✗")]
+    failed = _failed_checks(ANSI_ESCAPE.sub("", text))
     return TestCellResult(meta.get("grade_id", f"cell {number}"), points, earned, visible, failed)
 
 
-def run_problems(nb: nbformat.NotebookNode, timed_out: int | None) -> list[str]:
-    """Errors outside graded test cells, stderr, and a cell past the time limit."""
+def _failed_checks(text: str) -> list[str]:
+    """Each failed check's line, with the detail lines printed under it (indented)."""
+    failed: list[str] = []
+    inside = False
+    for line in text.splitlines():
+        if line.startswith("✗"):
+            failed.append(line)
+            inside = True
+        elif inside and line.startswith("    ") and line.strip():
+            failed[-1] += "\n    " + line.strip()
+        else:
+            inside = False
+    return failed
+
+
+def run_problems(nb: nbformat.NotebookNode, timed_out: int | None, unwritten: bool = False) -> list[str]:
+    """Errors outside graded test cells, stderr, and a cell past the time limit.
+
+    With ``unwritten`` (some exercise still raises ``NotImplementedError``, reported at the
+    exercise), the cells that fail only because they call it are not reported again.
+    """
     problems = []
     for number, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -148,17 +243,20 @@ def run_problems(nb: nbformat.NotebookNode, timed_out: int | None) -> list[str]:
         is_test = meta.get("grade") and not meta.get("solution")
         for output in cell.outputs:
             if output.get("output_type") == "error" and not is_test:
-                message = " ".join(str(output.get("evalue", "")).split())[:160]
-                if output.get("ename") in ("NotImplementedError", "ExerciseNotDone") and not message:
-                    problems.append(f"cell {number} is an exercise not written yet (it raises NotImplementedError)")
+                if output.get("ename") in NOT_WRITTEN and unwritten:
+                    continue
+                if output.get("ename") in NOT_WRITTEN and not _message(output):
+                    problems.append(f"{locate(nb, number)} calls an exercise not written yet "
+                                    "(it raises NotImplementedError)")
                 else:
-                    problems.append(f"cell {number} stops with {output.get('ename')}: {message} (grading runs it too)")
+                    problems.append(f"{locate(nb, number)} stops with {output.get('ename')}: {_message(output)} "
+                                    "(grading runs it too)")
             elif output.get("output_type") == "stream" and output.get("name") == "stderr":
                 what = "nbgrader gives this test cell 0" if is_test else "remove what prints it"
-                first = output.get("text", "").strip().splitlines()[:1]
-                problems.append(f"cell {number} writes to stderr ({what}): {first[0][:120] if first else ''}")
+                text = ANSI_ESCAPE.sub("", output.get("text", "")).strip().splitlines()
+                problems.append(f"{locate(nb, number)} writes to stderr ({what}): {text[0] if text else ''}")
     if timed_out is not None:
-        problems.append(f"cell {timed_out} ran past the time limit of {CELL_TIMEOUT} s: grading stops it there")
+        problems.append(f"{locate(nb, timed_out)} ran past the time limit of {CELL_TIMEOUT} s: grading stops it there")
     return problems
 
 
@@ -197,9 +295,14 @@ def check_notebook(path: Path, *, kernel_name: str = "movierec", env: Mapping[st
     except CellTimeoutError:
         timed_out = running.get("index")
     report.tests = [t for i, c in enumerate(nb.cells) if (t := read_test_cell(c, i)) is not None]
-    report.problems += run_problems(nb, timed_out)
+    unwritten = unwritten_exercises(nb)
+    report.problems += unwritten + run_problems(nb, timed_out, unwritten=bool(unwritten))
     for test in report.tests:
         report.problems += [f"{test.grade_id}: {line}" for line in test.failed]
+    report.answers = written_answers(nb)
+    report.problems += [f"{a.grade_id} ({a.where}) is not answered yet: {a.points:g} point"
+                        f"{'s' if a.points != 1 else ''} graded by hand; replace \"{UNANSWERED}\" with your answer"
+                        for a in report.answers if not a.answered]
     return report
 
 

@@ -7,7 +7,18 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from movierec_helpers.exercises.selfcheck import find_release, static_problems
+from movierec_helpers.exercises import PartialCredit
+from movierec_helpers.exercises.explain import explain_failure
+from movierec_helpers.exercises.selfcheck import (
+    find_release,
+    locate,
+    read_test_cell,
+    static_problems,
+    unwritten_exercises,
+    written_answers,
+)
+
+RELEASE = Path(__file__).resolve().parents[2] / "notebooks"
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +47,9 @@ def test_a_wrong_answer_fails_naming_the_check(tmp_path, student_copy, wrong_mos
 def test_a_blank_notebook_names_the_exercises_not_written(tmp_path, student_copy):
     done = _check(student_copy(tmp_path, answers=False))
     assert done.returncode == 1
-    assert done.stdout.count("is an exercise not written yet") == 2
+    assert done.stdout.count("is not written yet: replace `raise NotImplementedError()` with your code") == 2
+    assert "! exercise most_rated (under " in done.stdout, "named at the exercise, by its name and heading"
+    assert "calls an exercise not written yet" not in done.stdout, "the cells calling it are not blamed"
 
 
 def test_renamed_notebook_and_edited_test_cell_are_named(tmp_path, student_copy):
@@ -44,7 +57,7 @@ def test_renamed_notebook_and_edited_test_cell_are_named(tmp_path, student_copy)
     nb = nbformat.read(path, as_version=4)
     problems = static_problems(path, nb, find_release(nb))
     assert any("grading expects 01_exploring_movielens.ipynb" in p for p in problems)
-    assert any("(most_rated_tests) was edited" in p for p in problems)
+    assert any(p.startswith("most_rated_tests (under ") and "was edited" in p for p in problems)
 
 
 def test_each_track_finds_its_own_release():
@@ -54,3 +67,50 @@ def test_each_track_finds_its_own_release():
         nb = nbformat.read(root / name / f"{name}.ipynb", as_version=4)
         assert find_release(nb, root, f"{name}.ipynb").name == f"{name}.ipynb"
         assert find_release(nb, root, "renamed.ipynb").name == f"{name}.ipynb", "a renamed copy: by its track"
+
+
+def test_cells_are_named_by_exercise_and_heading_never_by_number():
+    nb = nbformat.read(RELEASE / "07_retrieval" / "07_retrieval.ipynb", as_version=4)
+    index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "top_k_unseen")
+    assert locate(nb, index).startswith('top_k_unseen (under "Exercise 1 (graded)')
+    first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    assert locate(nb, first_code).startswith("the 1st code cell under ")
+    assert [p.split(" (")[0] for p in unwritten_exercises(nb)] == ["exercise top_k_unseen",
+                                                                   "exercise fastest_meeting_recall"]
+
+
+def test_written_questions_are_listed_with_points_and_flagged_while_unanswered():
+    nb = nbformat.read(RELEASE / "08_scoring" / "08_scoring.ipynb", as_version=4)
+    (answer,) = written_answers(nb)
+    assert (answer.grade_id, answer.points, answer.answered) == ("scoring_answer", 2.0, False)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "scoring_answer")
+    cell.source = "Watching is what a home page needs; log positions; a feature store."
+    assert written_answers(nb)[0].answered
+
+
+def test_failure_messages_are_whole_and_plain():
+    message = "\x1b[1mtorch.nn.Parameter\x1b[0m(torch.randn(...)) " + "word " * 60 + "MatMul[T=float]"
+    (line,) = explain_failure(AssertionError(message))
+    assert "\x1b" not in line and line.startswith("torch.nn.Parameter(torch.randn(...))")
+    assert line.endswith("MatMul[T=float]"), "not cut"
+
+
+def test_a_check_that_needs_what_a_failed_check_makes_says_so(capsys):
+    checks = PartialCredit(points=2)
+    with checks.check(1, "builds the model"):
+        raise AssertionError("the embeddings should be [num_users, d]")
+        small = 1  # noqa: F841 - never reached, as in a real test cell
+    with checks.check(1, "trains"):
+        small.train()  # noqa: F821
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith("✗ trains (0 of 1): not checked: it needs `small`, which the failed check "
+                             '"builds the model" makes')
+
+
+def test_detail_lines_of_a_failed_check_are_kept_with_it():
+    cell = nbformat.v4.new_code_cell("checks.score", metadata={"nbgrader": {"grade": True, "solution": False,
+                                                                            "points": 2, "grade_id": "t"}})
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=(
+        "✗ sums (0 of 1): got 3\n    expected 4\n✓ shape (1 of 1)\n"))]
+    result = read_test_cell(cell, 0)
+    assert result.failed == ["✗ sums (0 of 1): got 3\n    expected 4"]

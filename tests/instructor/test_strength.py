@@ -144,7 +144,7 @@ MISTAKES = {
             ("[num_users, embedding_dim] -> [embedding_dim, num_users]",
              "The user embedding dimension 943 must match the movie embedding dimension 4"),
             ("return sparse_mean_square_error_gather(A_test, U, V) -> return 0.0",
-             "a hidden check: the seed argument; test_error is the MSE on the test ratings"),
+             "the seed argument; test_error is the MSE on the test ratings"),
         ],
     },
     "03_inspecting_embeddings": {
@@ -153,7 +153,7 @@ MISTAKES = {
              "divide by each item's own norm, not the norm of the whole matrix"),
             ("drop normalisation: V.dot(u) / safe -> V.dot(u)", "cosine divides <u, V_j> by ||u|| ||V_j||"),
             ("denominator > 0 -> denominator >= 0 in `safe",
-             "a hidden check: zero vectors, the query norm, unknown measures, the learned embeddings"),
+             "zero vectors, the query norm, unknown measures, the learned embeddings"),
         ],
     },
     "04_regularization": {
@@ -167,7 +167,7 @@ MISTAKES = {
              "regularization_loss = lambda_r * (sum|U|^2/N + sum|V|^2/M)"),
             ("return gravity_coeff * gravity(U, V) -> return 0.0", "gravity_loss = lambda_g * gravity(U, V)"),
             ("observed() + regularization() + gravity_loss() -> observed() + regularization() in",
-             "a hidden check: coefficients scale the terms; the loss is their sum"),
+             "coefficients scale the terms; the loss is their sum"),
         ],
     },
     "02_matrix_factorization_torch": {
@@ -196,7 +196,7 @@ MISTAKES = {
             ("swap arguments: torch.randn(num_users, embedding_dim, generator=generator) -> torch.randn(embedding_dim",
              "The user embedding dimension 943 must match the movie embedding dimension 4"),
             ("drop argument: torch.randn(num_users, embedding_dim, generator=generator) -> torch.randn(num_users, "
-             "embedding_dim) in", "a hidden check: the seed argument; test_error is the MSE on the test ratings"),
+             "embedding_dim) in", "the seed argument; test_error is the MSE on the test ratings"),
         ],
     },
     "04_regularization_torch": {
@@ -210,7 +210,7 @@ MISTAKES = {
              "regularization_loss = lambda_r * (sum|U|^2/N + sum|V|^2/M)"),
             ("return gravity_coeff * gravity(U, V) -> return 0.0", "gravity_loss = lambda_g * gravity(U, V)"),
             ("observed() + regularization() + gravity_loss() -> observed() + regularization() in",
-             "a hidden check: coefficients scale the terms; the loss is their sum"),
+             "coefficients scale the terms; the loss is their sum"),
         ],
     },
     "05_softmax_model": {
@@ -218,7 +218,7 @@ MISTAKES = {
             ("mean/sum: tf.reduce_mean -> tf.reduce_sum",
              "that is the SUM of the per-example losses: return their MEAN over the batch"),
             ("transpose_b=True) -> tf.matmul(user_embeddings, movie_embeddings) in", "Matrix size-incompatible"),
-            ("naive formula", "a hidden check: large logits: finite and exact"),
+            ("naive formula", "large logits: finite and exact"),
         ],
         "user_embeddings": [
             ("axis: axis=1 -> axis=0 in `layer = tf.concat", "ConcatOp : Dimension 1 in both shapes must be equal"),
@@ -236,16 +236,16 @@ MISTAKES = {
         "deep_model": [
             ("70 -> 71", "Dense layers should be 70 (relu) then 1, got [71, 1]"),
             ("keras.layers.Dense(70) in",
-             "a hidden check: relu, concatenation, dropout rates; an output layer without activation"),
+             "relu, concatenation, dropout rates; an output layer without activation"),
             ("[user_in, movie_in] -> [movie_in, user_in]",
-             "a hidden check: relu, concatenation, dropout rates; an output layer without activation"),
+             "relu, concatenation, dropout rates; an output layer without activation"),
         ],
         "bias_ranking": [
             ("table['rating count'] > min_count",
              "movies a and b have 2 ratings each, at least min_count=2: keep them; got []"),
             ("table.sort_values('bias', kind='stable') in",
              "best=True: highest bias first (a: 0.5, b: -0.2); got ['b', 'a']"),
-            ("off-by-one: 0 -> 1 in `table[\"rating count\"]", "a hidden check: a movie nobody rated has rating count 0"),
+            ("off-by-one: 0 -> 1 in `table[\"rating count\"]", "a movie nobody rated has rating count 0"),
         ],
     },
     "07_retrieval": {
@@ -253,9 +253,12 @@ MISTAKES = {
             ("drop statement: unseen", "movie 1 is rated: leave rated movies out; got [1, 3]"),
             ("sign: -scores[ids] -> scores[ids]", "best first: movie 3 scores 2.5, the highest of the unseen; got [4, 0]"),
             ("off-by-one: k -> k + 1", "k=2 asks for 2 movies, got 3"),
+            ("tie order: np.lexsort((ids, -scores[ids])) -> np.lexsort((-ids, -scores[ids]))",
+             "movies 0 and 2 tie at 1.0: the smaller id first"),
         ],
         "fastest_meeting_recall": [
-            ("measurements['recall@10'] > recall_floor", "a hidden check: equal costs: the higher recall; the floor itself"),
+            ("measurements['recall@10'] > recall_floor",
+             "a recall equal to the floor meets it (recall@10 >= recall_floor)"),
             ("off-by-one: 0 -> 1 in `return good.iloc",
              "M=8, ef_search=10 reaches 0.96 with 500 distances, the lowest cost; got {'M': 8.0, 'ef_search': 40.0"),
             ("return constant", "return the row as a pd.Series, got float"),
@@ -265,7 +268,8 @@ MISTAKES = {
         "cross_features": [
             ("drop term: x0 * (ops.matmul(x, kernel) + bias) + x -> x0 * (ops.matmul(x, kernel) + bias) in",
              "add x back at the end (the residual + x)"),
-            ("ops.matmul(x, kernel) -> ops.matmul(kernel, x)", "x_next = x0 * (x @ kernel + bias) + x"),
+            ("ops.matmul(x, kernel) -> ops.matmul(kernel, x)",
+             "multiply x by the kernel on the left of it: x @ kernel, not kernel @ x"),
             ("return constant", "return [batch, d], got shape ()"),
         ],
         "ndcg_at_k": [
@@ -280,16 +284,23 @@ MISTAKES = {
              "subtract the highest similarity to the chosen movies: after 10, movie 12"),
             ("drop statement: available[best] = False", "each candidate at most once; got [10, 10, 10]"),
             ("drop term: 1 - lam -> 1 in", "with lam = 1 only relevance counts: expected [10, 11, 12], got [10, 12, 13]"),
+            ("aggregation: np.maximum(closest, similarity[:, best]) -> (closest + similarity[:, best])",
+             "the penalty is the largest of the similarities, not their sum"),
+            ("aggregation: np.maximum(closest, similarity[:, best]) -> np.minimum(",
+             "the penalty is the largest of the similarities, not their sum, mean or smallest"),
         ],
         "freshness_boost": [
             ("drop term: np.asarray(scores, dtype=float) + boost -> boost", "add the boost to the score"),
             ("drop normalisation: age / half_life -> age", "the boost halves every half_life years"),
             ("current_year - years -> (current_year + years)", "no boost came through: the age is current_year - year"),
+            ("NaN handling dropped", "an unknown year (NaN) gets no boost"),
+            ("clamp dropped: np.maximum(0.0, current_year - years)", "2001 is after 1998: age 0, the whole weight 0.4"),
         ],
         "cap_exposure": [
             ("off-by-one: 1 -> 2 in `limit", "expected [1, 4, 2, 3], got [1, 2, 4, 3]"),
             ("drop statement: count[group]", "with k=4 and max_share=0.5 each group keeps at most 2"),
-            ("off-by-one: 1 -> 0 in `limit", "a hidden check: at least one per group"),
+            ("off-by-one: 1 -> 0 in `limit", "floor(0.1 * 2) is 0, but each group may keep at least 1"),
+            ("clamp dropped: max(1, ", "floor(0.1 * 2) is 0, but each group may keep at least 1"),
         ],
     },
 }
@@ -347,6 +358,47 @@ def test_operators_change_one_expression_inside_the_solution_only():
         compile(m.source, m.key, "exec")
 
 
+MISTAKE_CELL = '''def pick(scores, ids, years, chosen, k, seed):
+    """Doc."""
+    ### BEGIN SOLUTION
+    closest = np.maximum(chosen, scores)
+    limit = max(1, int(k / 2))
+    order = np.lexsort((ids, -scores))
+    ranked = np.argsort(-scores, kind="stable")
+    boost = np.where(np.isnan(years), 0.0, years)
+    rng = np.random.default_rng(seed)
+    return closest.max() + limit + order + ranked + boost + rng.random()
+    ### END SOLUTION
+'''
+
+
+def test_requirement_mistakes_are_mutants():
+    keys = {m.operator: set() for m in expression_mutants("pick", MISTAKE_CELL)}
+    for m in expression_mutants("pick", MISTAKE_CELL):
+        keys[m.operator].add(f"{m.original} -> {m.mutated}")
+    assert {"np.maximum(chosen, scores) -> (chosen + scores)", "np.maximum(chosen, scores) -> np.minimum(chosen, scores)",
+            "closest.max() -> closest.sum()", "closest.max() -> closest.mean()",
+            "closest.max() -> closest.min()"} <= keys["aggregation"]
+    assert keys["clamp dropped"] == {"max(1, int(k / 2)) -> int(k / 2)"}
+    assert keys["tie order"] == {"np.lexsort((ids, -scores)) -> np.lexsort((-ids, -scores))",
+                                 'np.argsort(-scores, kind="stable") -> np.argsort(scores, kind=\'stable\')[::-1]'}
+    assert keys["NaN handling dropped"] == {"np.where(np.isnan(years), 0.0, years) -> years"}
+    assert keys["seed dropped"] == {"np.random.default_rng(seed) -> np.random.default_rng()"}
+
+
+def test_a_mutant_killed_by_a_visible_check_is_told_apart_from_one_killed_only_by_hidden_checks():
+    from movierec_instructor.strength import CellRun, killed_visibly
+
+    assert killed_visibly(CellRun(ok=True, score=1.0, stdout="✗ ties in id order (0 of 1): got [2, 0]\n"), "")
+    assert not killed_visibly(CellRun(ok=True, score=2.0, stdout="✓ shape (1 of 1)\n✗ a hidden check: x (0 of 1)\n"),
+                              "")
+    assert not killed_visibly(CellRun(ok=False, stdout="✓ shape (1 of 1)\n✗ a hidden check: x (0 of 1)\n",
+                                      error="AssertionError: x"), ""), "the runner's fail-fast after a hidden ✗"
+    assert killed_visibly(CellRun(ok=False, error="NameError: name 'f' is not defined"), "")
+    assert killed_visibly(CellRun(ok=True, score=2.0, stdout="✗ a hidden check: x (0 of 1)\n"), "NameError: f")
+    assert killed_visibly(CellRun(ok=False, stderr="RuntimeWarning: divide by zero"), "")
+
+
 def test_a_cell_without_markers_is_refused():
     with pytest.raises(ValueError, match="BEGIN SOLUTION"):
         expression_mutants("x", "def f():\n    return 1\n")
@@ -385,7 +437,7 @@ def test_every_listed_equivalent_mutant_is_still_generated():
 @pytest.mark.parametrize("assignment", sorted(KNOWN))
 def test_hidden_tests_kill_the_known_mutants_and_name_common_mistakes(assignment):
     mistakes = _mistake_keys(assignment)
-    assert all(len(m) == 3 for m in mistakes.values()) and set(mistakes) >= set(KNOWN[assignment])
+    assert all(len(m) >= 3 for m in mistakes.values()) and set(mistakes) >= set(KNOWN[assignment])
     keys = {exercise: set(KNOWN[assignment].get(exercise, ())) | set(mistakes.get(exercise, ()))
             for exercise in set(KNOWN[assignment]) | set(mistakes)}
     strengths = measure_assignment(ROOT, assignment, exercises=keys, keys=keys)
@@ -400,6 +452,8 @@ def test_hidden_tests_kill_the_known_mutants_and_name_common_mistakes(assignment
                 assert result.named, f"{strength.exercise}: no ✗ line names the failure of {result.mutant.key}"
                 assert phrase in result.feedback, (
                     f"{strength.exercise}: {result.mutant.key}\n  printed: {result.feedback}\n  expected: {phrase}")
+                assert result.visible, (f"{strength.exercise}: {result.mutant.key} is killed only by hidden "
+                                        "checks: make check would say ready to hand in")
 
 
 @pytest.mark.slow

@@ -20,4 +20,6 @@ def test_validate_a_correct_a_wrong_and_a_blank_notebook(tmp_path: Path, capsys,
     assert main(["validate", str(student_copy(wrong, replace={"most_rated": wrong_most_rated}))]) == 1
     assert "✗ the 10 most rated movies, most rated first" in capsys.readouterr().out
     assert main(["validate", str(student_copy(blank, answers=False))]) == 1
-    assert "is an exercise not written yet" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "exercise most_rated (under " in out and "is not written yet" in out
+    assert "\\n" not in out and out.count("\n") >= 4, "one line per line, no literal \\n"

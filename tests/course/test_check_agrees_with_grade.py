@@ -1,0 +1,247 @@
+"""The student's check agrees with the grade (issue #33), on notebooks 07-09 as students hand them in.
+
+Three students per notebook each plant one common mistake in every exercise of it (a
+different one each: at least three per exercise), written from the text as a student
+would. For each, ``python -m movierec_helpers.check`` must exit non-zero and name the
+requirement; then the class is graded for real (``movierec autograde``, sandbox), and every
+test cell must give exactly the visible points the check reported, and name the same mistake.
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from movierec_instructor.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
+
+TOP_K = '''def top_k_unseen(user_vector, item_vectors, rated, k):
+    scores = np.asarray(item_vectors, dtype=float) @ np.asarray(user_vector, dtype=float)
+    unseen = np.ones(len(scores), dtype=bool)
+    {mask}
+    ids = np.flatnonzero(unseen)
+    order = {order}
+    return ids[order[:k]]
+'''
+FASTEST = '''def fastest_meeting_recall(measurements, recall_floor):
+    good = measurements[measurements["recall@10"] {compare} recall_floor]
+    if good.empty:
+        raise ValueError({message})
+    {pick}
+'''
+CROSS = '''def cross_features(x0, x, kernel, bias):
+    return {formula}
+'''
+NDCG = '''def ndcg_at_k(ranked, relevant, k=10):
+    wanted = {wanted}
+    if not wanted:
+        return 0.0
+    dcg = sum(1.0 / np.log2(i + {offset}) for i, movie in enumerate(list(ranked){cut}) if movie in wanted)
+    ideal = sum(1.0 / np.log2(i + {offset}) for i in range(min(k, len(wanted))))
+    return float(dcg / ideal)
+'''
+MMR = '''def mmr(candidates, relevance, similarity, k, lam):
+    relevance, similarity = np.asarray(relevance, float), np.asarray(similarity, float)
+    chosen, penalty = [], np.zeros(len(relevance))
+    available = np.ones(len(relevance), dtype=bool)
+    for _ in range(min(k, len(relevance))):
+        value = np.where(available, lam * relevance - (1 - lam) * penalty, -np.inf)
+        best = {best}
+        chosen.append(best)
+        available[best] = False
+        penalty = {penalty}
+    return [candidates[i] for i in chosen]
+'''
+FRESH = '''def freshness_boost(scores, years, current_year, weight, half_life):
+    years = np.asarray(years, dtype=float)
+    age = {age}
+    boost = {boost}
+    return np.asarray(scores, dtype=float) + boost
+'''
+CAP = '''def cap_exposure(ranked, groups, k, max_share):
+    limit = {limit}
+    taken, skipped, count = [], [], {{}}
+    for item, group in zip(ranked, groups):
+        if len(taken) == k:
+            break
+        if count.get(group, 0) < limit:
+            taken.append(item)
+            count[group] = count.get(group, 0) + 1
+        else:
+            skipped.append(item)
+    return {result}
+'''
+RIGHT_MASK = "unseen[np.array(list(rated), dtype=int)] = False"
+RIGHT_ORDER = "np.lexsort((ids, -scores[ids]))"
+BEST_RECALL = 'f"no configuration reaches {recall_floor}; the best is {measurements[\'recall@10\'].max():.3f}"'
+FIRST_CHEAPEST = ('order = np.lexsort((np.arange(len(good)), -good["recall@10"].to_numpy(), '
+                  'good["distances per query"].to_numpy()))\n    return good.iloc[order[0]]')
+RIGHT_CROSS = "x0 * (ops.matmul(x, kernel) + bias) + x"
+RIGHT_AGE = "np.maximum(0.0, current_year - years)"
+RIGHT_BOOST = "np.where(np.isnan(years), 0.0, weight * 0.5 ** (age / half_life))"
+RIGHT_LIMIT = "max(1, int(np.floor(max_share * k)))"
+RIGHT_RESULT = "taken + skipped[: max(0, k - len(taken))]"
+
+# notebook -> student -> {exercise: (answer, phrase make check and the graded notebook must show)}
+PLANTED = {
+    "07_retrieval": {
+        "ties": {"top_k_unseen": (TOP_K.format(mask=RIGHT_MASK, order="np.lexsort((-ids, -scores[ids]))"),
+                                  "movies 0 and 2 tie at 1.0: the smaller id first"),
+                 "fastest_meeting_recall": (FASTEST.format(compare=">", message=BEST_RECALL, pick=FIRST_CHEAPEST),
+                                            "a recall equal to the floor meets it")},
+        "order": {"top_k_unseen": (TOP_K.format(mask=RIGHT_MASK, order="np.lexsort((ids, scores[ids]))"),
+                                   "best first: movie 3 scores 2.5"),
+                  "fastest_meeting_recall": (FASTEST.format(
+                      compare=">=", message=BEST_RECALL,
+                      pick='return good.sort_values("distances per query", kind="stable").iloc[0]'),
+                      "take the one with the higher recall, 0.97")},
+        "mask": {"top_k_unseen": (TOP_K.format(mask="pass", order=RIGHT_ORDER), "leave rated movies out"),
+                 "fastest_meeting_recall": (FASTEST.format(compare=">=", message='"no configuration is good enough"',
+                                                           pick=FIRST_CHEAPEST), "say the best recall measured")},
+    },
+    "08_scoring": {
+        "left": {"cross_features": (CROSS.format(formula="x0 * (ops.matmul(kernel, x) + bias) + x"),
+                                    "x @ kernel, not kernel @ x"),
+                 "ndcg_at_k": (NDCG.format(wanted="list(relevant)", offset=2, cut="[:k]"), "counts once")},
+        "residual": {"cross_features": (CROSS.format(formula="x0 * (ops.matmul(x, kernel) + bias)"),
+                                        "add x back at the end"),
+                     "ndcg_at_k": (NDCG.format(wanted="set(relevant)", offset=3, cut="[:k]"),
+                                   "in the DCG and in the ideal DCG alike")},
+        "swapped": {"cross_features": (CROSS.format(formula="x * (ops.matmul(x0, kernel) + bias) + x0"),
+                                       "x0 and x are swapped"),
+                    "ndcg_at_k": (NDCG.format(wanted="set(relevant)", offset=2, cut=""),
+                                  "only the first k positions count")},
+    },
+    "09_reranking": {
+        "sums": {"mmr": (MMR.format(best="int(np.argmax(value))", penalty="penalty + similarity[:, best]"),
+                         "not their sum"),
+                 "freshness_boost": (FRESH.format(age=RIGHT_AGE, boost="weight * 0.5 ** (age / half_life)"),
+                                     "an unknown year (NaN) gets no boost"),
+                 "cap_exposure": (CAP.format(limit="int(np.floor(max_share * k))", result=RIGHT_RESULT),
+                                  "each group may keep at least 1")},
+        "smallest": {"mmr": (MMR.format(best="int(np.argmax(value))",
+                                        penalty="np.where(penalty > 0, np.minimum(penalty, similarity[:, best]), "
+                                                "similarity[:, best])"), "not their sum, mean or smallest"),
+                     "freshness_boost": (FRESH.format(age="current_year - years", boost=RIGHT_BOOST),
+                                         "2001 is after 1998: age 0"),
+                     "cap_exposure": (CAP.format(limit=RIGHT_LIMIT, result="taken"), "then 2 and 3 fill the list")},
+        "later": {"mmr": (MMR.format(best="len(value) - 1 - int(np.argmax(value[::-1]))",
+                                     penalty="np.maximum(penalty, similarity[:, best])"),
+                          "equal values: the earlier candidate first"),
+                  "freshness_boost": (FRESH.format(age=RIGHT_AGE,
+                                                   boost="np.where(np.isnan(years), 0.0, weight * 0.5 ** age)"),
+                                      "the boost halves every half_life years"),
+                  "cap_exposure": (CAP.format(limit="max(1, int(np.ceil(max_share * k)))", result=RIGHT_RESULT),
+                                   "floor(2.5) = 2 per group (rounded down)")},
+    },
+}
+VISIBLE = re.compile(r"^(?P<cell>\w+_tests): (?P<earned>[\d.]+) of (?P<visible>[\d.]+) visible point", re.MULTILINE)
+
+
+def _hand_in(name: str, answers: dict[str, str], folder: Path) -> Path:
+    """The released notebook with the solutions' answers, except the planted ones."""
+    solved = {c.metadata["nbgrader"]["grade_id"]: c.source
+              for c in nbformat.read(ROOT / "solutions" / name / f"{name}.ipynb", as_version=4).cells
+              if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
+    nb = nbformat.read(ROOT / "notebooks" / name / f"{name}.ipynb", as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            prefix = "from keras import ops\n\n\n" if grade_id == "cross_features" else ""
+            cell.source = prefix + answers[grade_id]
+        elif grade_id in solved:
+            cell.source = "\n".join(line for line in solved[grade_id].splitlines() if line.strip() not in MARKERS)
+    path = folder / name / f"{name}.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def _check(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "movierec_helpers.check", str(path)], capture_output=True, text=True,
+                          timeout=900)
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """Each planted student's check, then the whole class graded; (checks, graded scores)."""
+    root = tmp_path_factory.mktemp("planted")
+    shutil.copytree(ROOT / "solutions", root / "solutions")
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    jobs = {(name, student): _hand_in(name, {e: a for e, (a, _) in mistakes.items()},
+                                      root / "submitted" / student)
+            for name, students in PLANTED.items() for student, mistakes in students.items()}
+    with ThreadPoolExecutor(2) as pool:
+        checks = dict(zip(jobs, pool.map(_check, jobs.values())))
+    for name in PLANTED:
+        assert main(["--course", str(root), "autograde", name, "--jobs", "2"]) == 0
+    from nbgrader.api import Gradebook
+
+    graded = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for name in PLANTED:
+            for sub in gb.assignment_submissions(name):
+                for nb in sub.notebooks:
+                    for grade in nb.grades:
+                        if grade.auto_score is not None:
+                            graded[(name, sub.student_id, grade.name)] = grade.auto_score
+    feedback = {key: path.parents[3].joinpath("autograded", key[1], key[0], path.name).read_text()
+                for key, path in jobs.items()}
+    return checks, graded, feedback
+
+
+@pytest.mark.parametrize("name,student", [(n, s) for n, students in PLANTED.items() for s in students])
+def test_make_check_refuses_each_planted_mistake_naming_it(planted, name, student):
+    checks, _, _ = planted
+    done = checks[(name, student)]
+    assert done.returncode == 1 and "ready to hand in" not in done.stdout, done.stdout
+    for exercise, (_, phrase) in PLANTED[name][student].items():
+        failed = [line for line in done.stdout.splitlines() if line.startswith(f"! {exercise}_tests: ✗")]
+        assert failed, f"{exercise}: make check does not name the mistake\n{done.stdout}"
+        assert phrase in done.stdout, f"{exercise}: expected {phrase!r} in\n{done.stdout}"
+
+
+def _graded_checks(notebook_json: str, cell_id: str) -> tuple[float, float]:
+    """(points from visible checks, points from hidden checks) of one test cell of a graded notebook."""
+    nb = nbformat.reads(notebook_json, as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == cell_id)
+    text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+    visible = hidden = 0.0
+    for line in text.splitlines():
+        score = re.match(r"^[✓✗] (?P<label>.*) \((?P<earned>[\d.]+) of [\d.]+\)", line)
+        if score:
+            if score["label"].startswith("a hidden check"):
+                hidden += float(score["earned"])
+            else:
+                visible += float(score["earned"])
+    return visible, hidden
+
+
+@pytest.mark.parametrize("name,student", [(n, s) for n, students in PLANTED.items() for s in students])
+def test_grading_gives_exactly_the_visible_points_make_check_reported(planted, name, student):
+    checks, graded, feedback = planted
+    out = checks[(name, student)].stdout
+    reported = {m["cell"]: (float(m["earned"]), float(m["visible"])) for m in VISIBLE.finditer(out)}
+    assert {f"{e}_tests" for e in PLANTED[name][student]} <= set(reported), out
+    for cell, (earned, visible) in reported.items():
+        assert earned < visible, f"{cell}: every exercise has a planted mistake"
+        from_visible, from_hidden = _graded_checks(feedback[(name, student)], cell)
+        assert from_visible == earned, f"{cell}: the check said {earned} of {visible}; grading gave {from_visible}"
+        assert graded[(name, student, cell)] == from_visible + from_hidden
+    for exercise, (_, phrase) in PLANTED[name][student].items():
+        assert phrase in feedback[(name, student)], f"the graded notebook names the mistake in {exercise}"
+
+
+def test_an_unanswered_written_question_stops_make_check_with_its_points(planted):
+    checks, _, _ = planted
+    out = checks[("08_scoring", "left")].stdout
+    assert "! scoring_answer (under " in out and "is not answered yet: 2 points graded by hand" in out, out
