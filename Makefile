@@ -6,7 +6,7 @@ JUPYTER := $(VENV)/bin/jupyter
 # Graded and tested notebook runs hide progress bars (their output varies run to run).
 export MOVIEREC_PROGRESS ?= 0
 
-.PHONY: setup lab check test test-fast test-perturbed test-colab test-oldest test-slurm test-strength test-browser lint bench course-time release solutions clean
+.PHONY: setup lab check test test-fast test-perturbed test-cluster-load test-colab test-oldest test-slurm test-strength test-browser lint bench course-time release solutions clean
 
 # Set-up, lab and tests live in scripts/course.py (so that Windows, conda and hub users, who
 # may have no make, run the same steps: `python scripts/course.py lab|test`). It reinstalls
@@ -45,6 +45,12 @@ test-browser: setup
 # kernels that made them.
 test-perturbed:
 	$(PYTHON) scripts/course.py test-perturbed
+
+# Grading on a Dask cluster while both cores are busy with other processes: a worker killed
+# mid-grade, five times in a row (each run must lose nobody and grade nobody twice).
+test-cluster-load: setup
+	MOVIEREC_CLUSTER_LOAD_ROUNDS=5 PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m pytest -q \
+		tests/instructor/test_cluster.py -k worker_killed
 
 # Colab's versions (constraints-colab.txt, Python 3.13): installing the course changes none of
 # them, and every notebook grades full marks (solutions) and 0 (blank) on the stock kernel.

@@ -23,16 +23,16 @@ from pathlib import Path
 
 from movierec_instructor import course
 from movierec_instructor.autograde import GRADING_KERNEL, autograde, grading_env, runtime_folder
-from movierec_instructor.collect import FORMATS, CollectError, collect
+from movierec_instructor.collect import CollectError, collect
 from movierec_instructor.course import TRACKS
 from movierec_instructor.handout import build_handout
 from movierec_instructor.item_analysis import analyse, class_results, summary_lines
 from movierec_instructor.item_report import write_stats
 from movierec_instructor.late_policy import DeadlineError
-from movierec_instructor.lms_export import FORMATS as EXPORT_FORMATS
 from movierec_instructor.lms_export import export_lms
+from movierec_instructor.lms_presets import names as lms_names
 from movierec_instructor.nbgrader_runner import tool_env
-from movierec_instructor.results import export_grades, feedback, write_report
+from movierec_instructor.results import feedback, write_report
 from movierec_instructor.sandbox import SandboxUnavailable, check_available
 from movierec_instructor.similarity import DEFAULT_THRESHOLD, similarity, write_csv, write_html
 from movierec_instructor.strength import measure_assignment
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     collect_cmd = sub.add_parser("collect")
     collect_cmd.add_argument("assignment")
     collect_cmd.add_argument("zip", type=Path)
-    collect_cmd.add_argument("--from", dest="fmt", choices=FORMATS, default="plain",
+    collect_cmd.add_argument("--from", dest="fmt", choices=lms_names(), default="plain",
                          help="how the LMS names files (plain: <student>_<notebook>.ipynb)")
     collect_cmd.add_argument("--mapping", type=Path, default=None, help="CSV lms_id,student_id")
     grade = sub.add_parser("autograde")
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     fb.add_argument("--with-hidden-tests", action="store_true")
     export = sub.add_parser("export")
     export.add_argument("--to", type=Path, default=Path("grades.csv"))
-    export.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
+    export.add_argument("--format", choices=lms_names(exporting=True), default="csv")
     export.add_argument("--mapping", type=Path, default=None, help="CSV lms_id,student_id (Canvas ids)")
     strength = sub.add_parser("test-strength", help="mutation testing of every graded exercise's tests")
     strength.add_argument("assignments", nargs="*", help="default: every assignment")
@@ -249,10 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "test-strength":
         return test_strength(root, args.assignments, root / args.out, args.min_score)
     elif args.command == "export":
-        if args.format == "csv":
-            print(f"wrote {export_grades(root, root / args.to)}")
-        else:
-            print(f"wrote {export_lms(root, root / args.to, args.format, mapping=args.mapping)}")
+        print(f"wrote {export_lms(root, root / args.to, args.format, mapping=args.mapping)}")
     return 0
 
 

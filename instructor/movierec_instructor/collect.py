@@ -1,15 +1,9 @@
-"""Collecting a class's notebooks from an LMS download (Canvas, Moodle, or plain names).
+"""Collecting a class's notebooks from an LMS download (the presets of :mod:`movierec_instructor.lms_presets`).
 
 Each LMS names the files of its submission zip its own way; the student's id and the
-notebook are read from the name by format, never by cutting at an underscore (every
-notebook of this course has underscores, and so do many student ids):
-
-* ``plain``: ``<student>_<notebook>.ipynb``, where ``<notebook>`` is one of the
-  assignment's notebooks, so the split is at the notebook name;
-* ``canvas``: ``<name>[_LATE]_<userid>_<submissionid>_<file>``; Canvas appends ``-1``,
-  ``-2``... to a file handed in again, and the student is Canvas's numeric user id;
-* ``moodle``: ``<Full Name>_<id>_assignsubmission_file_<file>``, as a flat file or as a
-  folder ``<Full Name>_<id>_assignsubmission_file_/<file>``; the student is Moodle's id.
+notebook are read from the name by the preset (``plain``, ``canvas``, ``moodle`` or a
+registered one), never by cutting at an underscore (every notebook of this course has
+underscores, and so do many student ids).
 
 A mapping file (CSV with columns ``lms_id,student_id``) turns LMS ids into the course's
 student ids. When a student appears more than once, the latest submission wins (Canvas:
@@ -20,12 +14,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from movierec_instructor.late_policy import load
+from movierec_instructor.lms_presets import LmsPreset, UnknownPreset, preset
 from movierec_instructor.submissions import Finding, expected_notebooks
 from movierec_instructor.untrusted import (
     ArchiveLimits,
@@ -36,15 +30,6 @@ from movierec_instructor.untrusted import (
     path_inside,
     terminal_safe,
 )
-
-FORMATS = ("plain", "canvas", "moodle")
-# The LMS's own part of a name, read from the right: a student's name and the file they
-# uploaded are theirs to choose, so neither may decide whose submission it is.
-CANVAS_TAIL = re.compile(r"_(?P<lms_id>\d+)_(?P<order>\d+)_$")
-CANVAS_PART = re.compile(r"_(?P<lms_id>\d+)_(?P<order>\d+)_")
-MOODLE_TAIL = re.compile(r"_(?P<lms_id>\d+)_assignsubmission_(?:file|onlinetext)_$")
-MOODLE_PART = re.compile(r"_(?P<lms_id>\d+)_assignsubmission_(?:file|onlinetext)_")
-RESUBMITTED = re.compile(r"-\d+(?=\.ipynb$)")
 
 
 class CollectError(ValueError):
@@ -77,51 +62,9 @@ def read_mapping(path: Path | None) -> dict[str, str]:
     return {(row["lms_id"] or "").strip(): (row["student_id"] or "").strip() for row in rows}
 
 
-def _split_known_file(name: str, notebooks: list[str]) -> tuple[str, str] | None:
-    """``(prefix, notebook)`` when ``name`` ends with ``_<notebook>`` (Canvas may add ``-N``)."""
-    for notebook in sorted(notebooks, key=len, reverse=True):
-        stem = re.escape(notebook.removesuffix(".ipynb"))
-        match = re.match(rf"^(?P<prefix>.+)_{stem}(?:-\d+)?\.ipynb$", name)
-        if match:
-            return match["prefix"], notebook
-    return None
-
-
-def _lms_part(name: str, notebooks: list[str], tail: re.Pattern, part: re.Pattern) -> tuple[re.Match, str] | None:
-    """The LMS's part of a flat file name and the file after it, or None if absent or ambiguous."""
-    known = _split_known_file(name, notebooks)
-    if known:
-        # The file is one of the assignment's notebooks: the LMS part ends right before it.
-        match = tail.search(known[0] + "_")
-        if match:
-            return match, known[1]
-    found = list(part.finditer(name))
-    if len(found) != 1:
-        return None  # absent, or a name or file that repeats the LMS pattern: nobody can tell whose
-    return found[0], name[found[0].end():]
-
-
 def parse_name(member: str, fmt: str, notebooks: list[str]) -> tuple[str, str, int] | None:
     """``(lms or student id, notebook file, submission order)`` from a zip member's name, or None."""
-    path = PurePosixPath(member)
-    name = path.name
-    if fmt == "moodle":
-        folder = path.parent.name
-        if folder:
-            match = MOODLE_TAIL.search(folder)
-            if match:
-                return match["lms_id"], name, 0
-        found = _lms_part(name, notebooks, MOODLE_TAIL, MOODLE_PART)
-        return (found[0]["lms_id"], found[1], 0) if found else None
-    if fmt == "canvas":
-        found = _lms_part(name, notebooks, CANVAS_TAIL, CANVAS_PART)
-        if not found:
-            return None
-        return found[0]["lms_id"], RESUBMITTED.sub("", found[1]), int(found[0]["order"])
-    known = _split_known_file(name, notebooks)
-    if known and not RESUBMITTED.search(name):
-        return known[0], known[1], 0
-    return None
+    return preset(fmt).parse(member, notebooks)
 
 
 def collect(course: Path, assignment: str, archive: Path, *, fmt: str = "plain",
@@ -144,8 +87,10 @@ def collect(course: Path, assignment: str, archive: Path, *, fmt: str = "plain",
         CollectError: unknown format, bad mapping file, or more entries than the limit
             (then nothing is written).
     """
-    if fmt not in FORMATS:
-        raise CollectError(f"Unknown download format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    try:
+        lms = preset(fmt)
+    except UnknownPreset as exc:
+        raise CollectError(str(exc)) from None
     limits = limits or ArchiveLimits.from_env()
     deadlines = load(course)  # with a due date, each submission's time is kept for nbgrader (timestamp.txt)
     due = deadlines.due.get(assignment)
@@ -169,7 +114,7 @@ def collect(course: Path, assignment: str, archive: Path, *, fmt: str = "plain",
                                         "more than one student)", "not collected"))
                 continue
             lms_id, notebook, order = parsed
-            if fmt != "plain" and ids and lms_id not in ids:
+            if lms.uses_lms_ids and ids and lms_id not in ids:
                 findings.append(Finding(lms_id, assignment, f"{shown}: LMS id {lms_id} is not in {mapping}",
                                         f"collected as student {lms_id!r}"))
             try:
@@ -203,11 +148,11 @@ def collect(course: Path, assignment: str, archive: Path, *, fmt: str = "plain",
             findings.append(Finding(student, assignment, shown, f"collected as {target.relative_to(course.resolve())}"))
             if due is not None:
                 findings += _keep_time(target.parent, entry, deadlines.local_to_utc(dt.datetime(*entry.member.date_time)),
-                                       due, fmt, assignment)
+                                       due, lms, assignment)
     return findings
 
 
-def _keep_time(folder: Path, entry: Entry, when: dt.datetime, due: dt.datetime, fmt: str,
+def _keep_time(folder: Path, entry: Entry, when: dt.datetime, due: dt.datetime, lms: LmsPreset,
                assignment: str) -> list[Finding]:
     """Writes nbgrader's ``timestamp.txt`` (the latest file time of the student's notebooks)."""
     stamp = folder / "timestamp.txt"
@@ -219,9 +164,9 @@ def _keep_time(folder: Path, entry: Entry, when: dt.datetime, due: dt.datetime, 
             pass
     stamp.write_text(when.strftime("%Y-%m-%d %H:%M:%S.%f UTC"), encoding="utf-8")
     name = PurePosixPath(entry.member.filename).name
-    marked_late = fmt == "canvas" and bool(re.search(r"_LATE_\d+_\d+_", name))
+    marked_late = lms.late_marker is not None and bool(lms.late_marker.search(name))
     if marked_late and when <= due:
-        return [Finding(entry.student, assignment, f"Canvas marks {terminal_safe(name)} late, but its file time "
+        return [Finding(entry.student, assignment, f"{lms.name.capitalize()} marks {terminal_safe(name)} late, but its file time "
                         f"{when:%Y-%m-%d %H:%M} UTC is not after the due date",
                         "the file time is used; check the LMS and write timestamp.txt by hand if it is wrong")]
     return []

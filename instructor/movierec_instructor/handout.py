@@ -44,7 +44,7 @@ lab:
 test:
 \t$(PYTHON) scripts/course.py test
 
-# Before handing in: make check NOTEBOOK=notebooks/02_matrix_factorization/02_matrix_factorization.ipynb
+# Before handing in: make check NOTEBOOK=notebooks/<assignment>/<assignment>.ipynb
 check:
 \t$(PYTHON) scripts/course.py check $(NOTEBOOK)
 """
@@ -70,12 +70,13 @@ def test_notebooks_open():
         nbformat.validate(nbformat.read(path, as_version=4))
 '''
 
-README = """# movierec: recommendation systems with TensorFlow, on MovieLens (student hand-out)
+FRAMEWORKS = {"tensorflow": "TensorFlow", "pytorch": "PyTorch"}
+README = """# movierec: recommendation systems with {framework}, on MovieLens (student hand-out)
 
 ```bash
 make lab     # creates .venv, installs the course, opens JupyterLab on notebooks/
 make test    # the same set-up, then checks that data and notebooks are in place
-make check NOTEBOOK=notebooks/02_matrix_factorization/02_matrix_factorization.ipynb
+make check NOTEBOOK=notebooks/{example}/{example}.ipynb
              # before handing in: runs your notebook as grading will and says what would cost marks
 ```
 
@@ -278,5 +279,5 @@ def build_handout(course: Path, out: Path, *, through: str, due: str | None = No
     (out / "tests" / "test_setup.py").write_text(STUDENT_TEST)
     (out / "Makefile").write_text(STUDENT_MAKEFILE)
     (out / "course.toml").write_text(f'# This hand-out\'s track: `make lab` installs and opens it.\ntracks = ["{track}"]\n')
-    (out / "README.md").write_text(README)
+    (out / "README.md").write_text(README.format(framework=FRAMEWORKS.get(track, track), example=shipped[-1]))
     return {"notebooks": shipped, "withheld": sorted(stubbed)}

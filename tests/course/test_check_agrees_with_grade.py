@@ -121,15 +121,14 @@ PLANTED = {
                                   "only the first k positions count")},
     },
     "09_reranking": {
-        "sums": {"mmr": (MMR.format(best="int(np.argmax(value))", penalty="penalty + similarity[:, best]"),
+        "sums": {"mmr": (MMR.format(best="int(np.argmax(value))", penalty="similarity[:, chosen].sum(axis=1)"),
                          "not their sum"),
                  "freshness_boost": (FRESH.format(age=RIGHT_AGE, boost="weight * 0.5 ** (age / half_life)"),
                                      "an unknown year (NaN) gets no boost"),
                  "cap_exposure": (CAP.format(limit="int(np.floor(max_share * k))", result=RIGHT_RESULT),
                                   "each group may keep at least 1")},
-        "smallest": {"mmr": (MMR.format(best="int(np.argmax(value))",
-                                        penalty="np.where(penalty > 0, np.minimum(penalty, similarity[:, best]), "
-                                                "similarity[:, best])"), "not their sum, mean or smallest"),
+        "smallest": {"mmr": (MMR.format(best="int(np.argmax(value))", penalty="similarity[:, chosen].min(axis=1)"),
+                             "not their sum, mean or smallest"),
                      "freshness_boost": (FRESH.format(age="current_year - years", boost=RIGHT_BOOST),
                                          "2001 is after 1998: age 0"),
                      "cap_exposure": (CAP.format(limit=RIGHT_LIMIT, result="taken"), "then 2 and 3 fill the list")},

@@ -76,3 +76,52 @@ def test_unknown_format_and_bad_mapping_are_clear_errors(course):
     bad.write_text("user,student\n1,a\n")
     with pytest.raises(CollectError, match="lms_id,student_id"):
         collect(course, ASSIGNMENT, archive, fmt="canvas", mapping=bad)
+
+
+def test_a_new_lms_preset_is_one_registry_entry_for_collect_and_export(course):
+    """Registered once, the preset collects its download and exports its gradebook file."""
+    import csv
+    import re
+
+    from nbgrader.api import Gradebook
+
+    from movierec_instructor.cli import main
+    from movierec_instructor.lms_export import export_lms
+    from movierec_instructor.lms_presets import PRESETS, LmsPreset, register, write_csv
+
+    def parse(member, notebooks):  # Brightspace-like: "<orgid> - <Name> - <file>"
+        match = re.match(r"^(?P<id>\d+) - [^/]* - (?P<file>[^/]+\.ipynb)$", Path(member).name)
+        return (match["id"], match["file"], 0) if match and match["file"] in notebooks else None
+
+    def write(table, out, lms_ids):
+        return write_csv(out, ["OrgDefinedId", *[f"{a} Points Grade" for a in table.assignments]],
+                         ([f"#{s}", *[f"{table.scores[s][a]:g}" for a in table.assignments]] for s in sorted(table.scores)))
+
+    register(LmsPreset("brightspace", parse, write))
+    try:
+        archive = _zip(course / "d2l.zip", {f"7001 - Ann Lee - {NOTEBOOK}": "ann", f"Ann Lee {NOTEBOOK}": "?"})
+        findings = collect(course, ASSIGNMENT, archive, fmt="brightspace")
+        assert _submitted(course) == {"7001": "ann"}
+        assert any(f.action == "not collected" and "brightspace form" in f.problem for f in findings)
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            gb.add_assignment(ASSIGNMENT)
+            gb.add_student("7001")
+            gb.add_submission(ASSIGNMENT, "7001")
+        out = export_lms(course, course / "grades.csv", "brightspace")
+        rows = list(csv.reader(open(out)))
+        assert rows == [["OrgDefinedId", f"{ASSIGNMENT} Points Grade"], ["#7001", "0"]]
+        assert main(["--course", str(course), "export", "--format", "brightspace", "--to", "again.csv"]) == 0, (
+            "the command line knows a preset registered before it parses")
+    finally:
+        PRESETS.pop("brightspace")
+
+
+def test_unknown_formats_name_the_known_ones(course):
+    from movierec_instructor.lms_export import export_lms
+    from movierec_instructor.lms_presets import UnknownPreset
+
+    with pytest.raises(UnknownPreset, match="choose one of plain, canvas, moodle, csv"):
+        export_lms(course, course / "x.csv", "blackboard")
+    with pytest.raises(CollectError, match="choose one of plain, canvas, moodle"):
+        collect(course, ASSIGNMENT, _zip(course / "d.zip", {}), fmt="blackboard")
+    assert export_lms(course, course / "n.csv", "csv").exists(), "csv is nbgrader's export, not an unknown format"

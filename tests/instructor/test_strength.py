@@ -492,6 +492,16 @@ def test_readme_table_covers_every_graded_exercise_at_90_percent_or_more():
     assert re.search(r"Measured \d{4}-\d\d-\d\d with `make test-strength`", text)
 
 
+def test_readme_table_has_no_mutant_killed_only_by_hidden_checks_and_no_survivor():
+    """make check says "ready" only when grading agrees: every killed mutant is killed visibly."""
+    text = (ROOT / "README.md").read_text()
+    rows = re.findall(r"^\| \d\d_\w+ \| `(\w+)` \| (\d+) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \|", text,
+                      flags=re.MULTILINE)
+    assert len(rows) >= 28, "regenerate the README table with make test-strength"
+    for exercise, _mutants, _killed, _visible, hidden_only, survived in rows:
+        assert (int(hidden_only), int(survived)) == (0, 0), exercise
+
+
 def test_feedback_names_the_requirement_through_a_visible_or_a_named_hidden_check():
     from movierec_instructor.strength import CellRun, feedback_lines, names_requirement
 
