@@ -5,7 +5,9 @@
 - ``evaluation``: scores, recommendations, ranking metrics, 2-D maps, beyond-accuracy metrics;
 - ``serving``: exact and approximate retrieval, candidate pools, re-ranking;
 - ``charts``: Altair charts and Matplotlib training figures;
-- ``exercises``: helpers of the exercises' test cells.
+- ``exercises``: helpers of the exercises' test cells;
+- ``check``: ``python -m movierec_helpers.check NOTEBOOK``, the check before handing in;
+- ``kernel_output``: keeps TensorFlow's C++ log lines out of cells on any kernel.
 
 Grading a class is the instructor's package (``movierec_instructor``); benchmarks live in
 the repository's ``benchmarks/`` folder.

@@ -3,12 +3,13 @@
     movierec release                       # notebooks/ from solutions/ (nbgrader generate_assignment)
     movierec sample-class ASSIGNMENT       # a demo class in submitted/ (alice: solution, bob: blank)
     movierec validate NOTEBOOK             # run a notebook as grading will: visible points, what would cost marks
-    movierec collect ASSIGNMENT ZIP [--from plain|canvas|moodle] [--mapping ids.csv]
-    movierec autograde ASSIGNMENT [--jobs N] [--no-sandbox]
+    movierec collect ASSIGNMENT ZIP [--from plain|canvas|moodle|<preset>] [--mapping ids.csv]
+    movierec autograde ASSIGNMENT [--jobs N | --scheduler ADDRESS] [--student ID] [--no-sandbox]
+    movierec stats ASSIGNMENT [--out DIR]   # per-check pass rates, discrimination, flags
     movierec similarity ASSIGNMENT [--threshold 0.6]
     movierec handout OUT --through ASSIGNMENT [--due ASSIGNMENT] [--track pytorch]   # the course for students
     movierec feedback ASSIGNMENT [--with-hidden-tests]
-    movierec export [--to grades.csv] [--format csv|canvas|moodle] [--mapping ids.csv]
+    movierec export [--to grades.csv] [--format csv|canvas|moodle|<preset>] [--mapping ids.csv]
     movierec test-strength [ASSIGNMENT ...] [--out test-strength] [--min-score 0.9]
 """
 
@@ -125,7 +126,8 @@ def print_findings(findings) -> None:
         print(terminal_safe(f"{f.student}: {f.problem} -> {f.action}"))
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The ``movierec`` command line: one sub-command per job (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="movierec", description=__doc__.split("\n\n")[0])
     parser.add_argument("--course", type=Path, default=Path.cwd(), help="course directory")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -176,7 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     strength.add_argument("assignments", nargs="*", help="default: every assignment")
     strength.add_argument("--out", type=Path, default=Path("test-strength"), help="report folder")
     strength.add_argument("--min-score", type=float, default=0.9, help="exit 1 below this mutation score")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     root = args.course.resolve()
 
     if args.command == "release":

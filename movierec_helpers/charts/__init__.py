@@ -1,7 +1,12 @@
 """Charts: interactive Altair charts of data and embeddings, Matplotlib figures of training.
 
 The notebooks use ``from movierec_helpers import charts`` and call the Altair chart
-functions from here; :mod:`movierec_helpers.charts.training` draws training curves.
+functions from here.
+
+- :mod:`~movierec_helpers.charts.interactive`: Altair charts of ratings, embeddings and neighbours;
+- :mod:`~movierec_helpers.charts.training`: Matplotlib training curves;
+- :mod:`~movierec_helpers.charts.retrieval`: recall against cost and speed, catalogue growth;
+- :mod:`~movierec_helpers.charts.tradeoffs`: metrics against a re-ranking parameter.
 """
 
 from movierec_helpers.charts.interactive import (

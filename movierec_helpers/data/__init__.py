@@ -1,7 +1,12 @@
 """MovieLens as tidy DataFrames: loading, checking, splitting, and the student's own ratings.
 
-MovieLens 100K ships inside the package, so ``load_movielens()`` works offline; the larger
-variants are downloaded on request (:mod:`movierec_helpers.data.download`).
+MovieLens 100K ships inside the package, so ``load_movielens()`` works offline.
+
+- :mod:`~movierec_helpers.data.bundled`: the offline 100K copy;
+- :mod:`~movierec_helpers.data.download`: the larger variants, downloaded on request;
+- :mod:`~movierec_helpers.data.split`: train/test splits;
+- :mod:`~movierec_helpers.data.tables`: the users, movies and ratings tables and their checks;
+- :mod:`~movierec_helpers.data.my_ratings`: rate movies yourself.
 """
 
 from __future__ import annotations

@@ -4,5 +4,6 @@
 - :mod:`~movierec_helpers.evaluation.recommend`: neighbours and recommendations as tables;
 - :mod:`~movierec_helpers.evaluation.ranking`: precision/recall/NDCG and the leak-free protocol;
 - :mod:`~movierec_helpers.evaluation.projection`: t-SNE maps of embeddings;
-- :mod:`~movierec_helpers.evaluation.norms`: embedding norms by popularity band.
+- :mod:`~movierec_helpers.evaluation.norms`: embedding norms by popularity band;
+- :mod:`~movierec_helpers.evaluation.beyond_accuracy`: intra-list diversity, coverage, novelty.
 """

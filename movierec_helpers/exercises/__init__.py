@@ -2,6 +2,12 @@
 
 These run inside a student's notebook (visible and hidden tests); grading a whole class
 is the instructor's package, ``movierec_instructor``.
+
+- :mod:`~movierec_helpers.exercises.checks`: ``PartialCredit``, ``own_work``, ``record_metrics``;
+- :mod:`~movierec_helpers.exercises.explain`: a failed check in plain lines;
+- :mod:`~movierec_helpers.exercises.graded`: which function answers which exercise;
+- :mod:`~movierec_helpers.exercises.reference`: library answers declared per exercise, and the guard;
+- :mod:`~movierec_helpers.exercises.selfcheck`: the check before handing in (``make check``).
 """
 
 from movierec_helpers.exercises.checks import (

@@ -31,10 +31,10 @@ def mmr(candidates: Sequence[int], relevance: Sequence[float], similarity: np.nd
     relevance = np.asarray(relevance, dtype=np.float64)
     similarity = np.asarray(similarity, dtype=np.float64)
     chosen: list[int] = []
-    closest = np.zeros(len(relevance))
+    closest = np.full(len(relevance), -np.inf)  # the highest similarity to a chosen one; may be negative
     available = np.ones(len(relevance), dtype=bool)
     for _ in range(min(k, len(relevance))):
-        value = np.where(available, lam * relevance - (1 - lam) * closest, -np.inf)
+        value = np.where(available, lam * relevance - (1 - lam) * (closest if chosen else 0.0), -np.inf)
         best = int(np.argmax(value))
         chosen.append(best)
         available[best] = False

@@ -133,7 +133,7 @@ PLANTED = {
                                          "2001 is after 1998: age 0"),
                      "cap_exposure": (CAP.format(limit=RIGHT_LIMIT, result="taken"), "then 2 and 3 fill the list")},
         "later": {"mmr": (MMR.format(best="len(value) - 1 - int(np.argmax(value[::-1]))",
-                                     penalty="np.maximum(penalty, similarity[:, best])"),
+                                     penalty="similarity[:, chosen].max(axis=1)"),
                           "equal values: the earlier candidate first"),
                   "freshness_boost": (FRESH.format(age=RIGHT_AGE,
                                                    boost="np.where(np.isnan(years), 0.0, weight * 0.5 ** age)"),

@@ -113,3 +113,22 @@ def test_benchmarks_are_not_installed():
     assert not (ROOT / "movierec_helpers" / "bench.py").exists()
     assert not list((ROOT / "movierec_helpers").rglob("bench*.py"))
     assert (ROOT / "benchmarks").is_dir()
+
+
+def test_every_package_docstring_names_its_modules_and_the_cli_docstring_every_command():
+    import argparse
+    import importlib
+
+    from movierec_instructor import cli
+
+    for package, folder in PACKAGES.items():
+        for init in [folder / "__init__.py", *folder.glob("*/__init__.py")]:
+            name = ".".join([package, *init.parent.relative_to(folder).parts])
+            doc = importlib.import_module(name).__doc__ or ""
+            modules = sorted(p.stem for p in init.parent.glob("*.py") if p.stem != "__init__")
+            missing = [m for m in modules if not re.search(rf"\b{m}\b", doc)]
+            assert not missing, f"{name}'s docstring does not name {missing}"
+    commands = next(a.choices for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert len(commands) >= 11
+    missing = [c for c in commands if f"movierec {c}" not in cli.__doc__]
+    assert not missing, f"the CLI docstring does not show {missing}"
