@@ -18,8 +18,8 @@ from pathlib import Path
 
 from grading import ASSIGNMENT, MIX, STUDENTS, _class
 
-from movierec_instructor.autograde import autograde
-from movierec_instructor.cluster import autograde_on_cluster
+from movierec_instructor.grading.autograde import autograde
+from movierec_instructor.grading.cluster import autograde_on_cluster
 
 
 def _grade(way: str) -> tuple[float, Counter]:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import nbformat
 
-from movierec_instructor.autograde import autograde
 from movierec_instructor.course import write_submission
+from movierec_instructor.grading.autograde import autograde
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "02_matrix_factorization"

@@ -40,7 +40,7 @@ if mode == "read whole":
             del data
     outcome = "written"
 else:
-    from movierec_instructor.collect import collect
+    from movierec_instructor.lms.collect import collect
     findings = collect(course, sys.argv[4], archive, fmt="canvas")
     outcome = "; ".join(f"{f.problem} -> {f.action}" for f in findings if f.student == "1002")
 print(json.dumps({"seconds": time.perf_counter() - start, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -83,7 +83,7 @@ def collect_bomb() -> None:
 
 
 def probe_seconds() -> float:
-    from movierec_instructor.autograde import kernel_probe, runtime_folder
+    from movierec_instructor.grading.autograde import kernel_probe, runtime_folder
 
     times = []
     for _ in range(5):
@@ -97,7 +97,7 @@ def probe_seconds() -> float:
 def isolation_cost() -> None:
     import grading  # benchmarks/grading.py: the same 24-student class
 
-    from movierec_instructor.autograde import autograde
+    from movierec_instructor.grading.autograde import autograde
 
     print("== Per-student isolation: the kernel probe before grading ==")
     probe = probe_seconds()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from movierec_instructor.similarity import similarity, write_csv, write_html
+from movierec_instructor.integrity.similarity import similarity, write_csv, write_html
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "02_matrix_factorization"

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import nbformat
 
-from movierec_instructor.item_analysis import declared_checks
-from movierec_instructor.item_report import write_stats
+from movierec_instructor.stats.item_analysis import declared_checks
+from movierec_instructor.stats.item_report import write_stats
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT, STUDENTS = "02_matrix_factorization", 1000

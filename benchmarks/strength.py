@@ -16,9 +16,9 @@ import nbformat
 
 from movierec_helpers.exercises.reference import library_answers
 from movierec_instructor.course import assignments, execute_notebook, notebook_path
-from movierec_instructor.mutation import all_mutants
-from movierec_instructor.similarity import import_library
-from movierec_instructor.strength import measure_assignment
+from movierec_instructor.integrity.similarity import import_library
+from movierec_instructor.strength.mutation import all_mutants
+from movierec_instructor.strength.runner import measure_assignment
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_ASSIGNMENT, SAMPLE_EXERCISE, SAMPLE_SIZE = "02_matrix_factorization", "mse_gather", 3

@@ -98,7 +98,7 @@ def setup() -> Path:
     python = venv_python()
     _run([python, "scripts/install_kernel.py"], what="Registering the movierec kernel")
     if (ROOT / "instructor" / "pyproject.toml").exists():
-        _run([python, "-m", "movierec_instructor.kernels"], what="Registering the grading kernel")
+        _run([python, "-m", "movierec_instructor.integrity.kernels"], what="Registering the grading kernel")
     _run([python, "scripts/lab_settings.py"], what="Writing the lab settings")
     return python
 

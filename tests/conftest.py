@@ -23,7 +23,7 @@ def pytest_configure(config):
 
 def _sandbox_missing() -> str | None:
     try:
-        from movierec_instructor.sandbox import check_available
+        from movierec_instructor.integrity.sandbox import check_available
 
         check_available()
     except Exception as exc:  # noqa: BLE001 - any reason it cannot be made here

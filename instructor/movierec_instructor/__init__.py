@@ -1,15 +1,13 @@
-"""movierec_instructor: the instructor's side of the movierec course.
+"""movierec_instructor: the instructor's side of the movierec course, in rooms by job.
 
 Students never need it; ``make setup`` installs it for instructors and maintainers.
 
-- grading a class: ``cli`` (the ``movierec`` command), ``class_run`` (one run for every
-  backend), ``autograde`` (the local worker pool), ``cluster`` and ``cluster_worker`` (Dask),
-  ``submissions``, ``late_policy``, ``output_limits``, ``nbgrader_runner``;
-- the grading kernel and what it runs: ``kernels``, ``limited_kernel``, ``sandbox``,
-  ``untrusted``, ``tamper_scan``;
-- LMS: ``lms_presets`` (one registry), ``collect``, ``lms_export``;
-- results: ``results`` (report, grades, feedback), ``feedback_filters``, ``item_analysis``,
-  ``item_report``, ``similarity``;
-- test strength: ``mutation``, ``student_mistakes``, ``strength``, ``strength_report``;
-- the course: ``course`` (execute solutions, release), ``handout``.
+- ``cli``: the ``movierec`` command, one small function per sub-command;
+- ``course``: tracks and assignments, executing solutions, the release, the hand-out;
+- ``grading``: one class run for every backend (the local worker pool, a Dask cluster),
+  submissions, deadlines, the report and feedback;
+- ``lms``: one registry of LMS presets, read by collect and export;
+- ``integrity``: the sandboxed grading kernel, untrusted input made safe, tampering and similarity;
+- ``strength``: mutation testing of every exercise's tests;
+- ``stats``: what grading says about each check.
 """

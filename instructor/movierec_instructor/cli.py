@@ -23,23 +23,23 @@ import time
 from pathlib import Path
 
 from movierec_instructor import course
-from movierec_instructor.autograde import GRADING_KERNEL, autograde, grading_env, runtime_folder
-from movierec_instructor.collect import CollectError, collect
 from movierec_instructor.course import TRACKS
-from movierec_instructor.handout import build_handout
-from movierec_instructor.item_analysis import analyse, class_results, summary_lines
-from movierec_instructor.item_report import write_stats
-from movierec_instructor.late_policy import DeadlineError
-from movierec_instructor.lms_export import export_lms
-from movierec_instructor.lms_presets import names as lms_names
-from movierec_instructor.nbgrader_runner import tool_env
-from movierec_instructor.results import feedback, write_report
-from movierec_instructor.sandbox import SandboxUnavailable, check_available
-from movierec_instructor.similarity import DEFAULT_THRESHOLD, similarity, write_csv, write_html
-from movierec_instructor.strength import measure_assignment
-from movierec_instructor.strength_report import markdown_table, text_report, write_reports
-from movierec_instructor.submissions import NOT_GRADED
-from movierec_instructor.untrusted import terminal_safe
+from movierec_instructor.course.handout import build_handout
+from movierec_instructor.grading.autograde import GRADING_KERNEL, autograde, grading_env, runtime_folder
+from movierec_instructor.grading.late_policy import DeadlineError
+from movierec_instructor.grading.nbgrader_runner import tool_env
+from movierec_instructor.grading.results import feedback, write_report
+from movierec_instructor.grading.submissions import NOT_GRADED
+from movierec_instructor.integrity.sandbox import SandboxUnavailable, check_available
+from movierec_instructor.integrity.similarity import DEFAULT_THRESHOLD, similarity, write_csv, write_html
+from movierec_instructor.integrity.untrusted import terminal_safe
+from movierec_instructor.lms.collect import CollectError, collect
+from movierec_instructor.lms.export import export_lms
+from movierec_instructor.lms.presets import names as lms_names
+from movierec_instructor.stats.item_analysis import analyse, class_results, summary_lines
+from movierec_instructor.stats.item_report import write_stats
+from movierec_instructor.strength.report import markdown_table, text_report, write_reports
+from movierec_instructor.strength.runner import measure_assignment
 
 
 def sample_class(course_dir: Path, assignment: str) -> list[Path]:
@@ -109,7 +109,7 @@ def grade_on_cluster(root: Path, assignment: str, scheduler: str, *, sandbox: bo
     """:func:`cluster.autograde_on_cluster` with a progress bar on the terminal (graded, failed, retried)."""
     from tqdm import tqdm
 
-    from movierec_instructor.cluster import autograde_on_cluster
+    from movierec_instructor.grading.cluster import autograde_on_cluster
 
     with tqdm(desc=f"grading {assignment}", unit="student", file=sys.stderr) as bar:
         def progress(graded: int, failed: int, retried: int, total: int) -> None:

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from movierec_instructor import course
-from movierec_instructor.nbgrader_runner import gradebook_url, run_nbgrader, tool_env
+from movierec_instructor.grading.nbgrader_runner import gradebook_url, run_nbgrader, tool_env
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = course.assignments(ROOT)

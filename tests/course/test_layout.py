@@ -44,9 +44,9 @@ def test_readme_map_lists_every_module():
     for package in PACKAGES:
         for name, path in _modules(package).items():
             short = name.split(".", 1)[1] if "." in name else name
-            if path.name == "__init__.py" and name == package:
+            if (path.name == "__init__.py" and name == package) or path.name == "__main__.py":
                 continue
-            if not ({short, name, short.replace(".", "/"), path.name} & listed):
+            if not ({short, name, short.replace(".", "/"), short.replace(".", "/") + "/", path.name} & listed):
                 missing.append(name)
     for bench in sorted((ROOT / "benchmarks").glob("*.py")):
         if f"benchmarks/{bench.name}" not in listed and bench.name not in listed:
@@ -125,10 +125,54 @@ def test_every_package_docstring_names_its_modules_and_the_cli_docstring_every_c
         for init in [folder / "__init__.py", *folder.glob("*/__init__.py")]:
             name = ".".join([package, *init.parent.relative_to(folder).parts])
             doc = importlib.import_module(name).__doc__ or ""
-            modules = sorted(p.stem for p in init.parent.glob("*.py") if p.stem != "__init__")
+            modules = sorted(p.stem for p in init.parent.glob("*.py") if not p.stem.startswith("__"))
+            modules += sorted(p.parent.name for p in init.parent.glob("*/__init__.py"))
             missing = [m for m in modules if not re.search(rf"\b{m}\b", doc)]
             assert not missing, f"{name}'s docstring does not name {missing}"
     commands = next(a.choices for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     assert len(commands) >= 11
     missing = [c for c in commands if f"movierec {c}" not in cli.__doc__]
     assert not missing, f"the CLI docstring does not show {missing}"
+
+
+def _room(path: Path) -> str:
+    parts = path.relative_to(PACKAGES["movierec_instructor"]).parts
+    return parts[0] if len(parts) > 1 else path.stem
+
+
+def test_instructor_rooms_depend_on_each_other_without_a_cycle_or_private_names():
+    base = PACKAGES["movierec_instructor"]
+    edges: dict[str, set[str]] = {}
+    for path in base.rglob("*.py"):
+        room = _room(path)
+        for module, names in _imports(path):
+            if not module.startswith("movierec_instructor."):
+                continue
+            target = module.split(".")[1]
+            if target != room:
+                edges.setdefault(room, set()).add(target)
+                private = [n for n in names if n.startswith("_")]
+                assert not private, f"{path.relative_to(ROOT)} reaches into {module}'s private {private}"
+    assert {"grading", "lms", "integrity", "strength", "stats", "course"} <= set(edges) | {"integrity"}
+    done: set[str] = set()
+
+    def visit(room: str, path: tuple[str, ...]) -> None:
+        assert room not in path, f"rooms import each other in a cycle: {' -> '.join((*path, room))}"
+        if room not in done:
+            for target in edges.get(room, ()):
+                visit(target, (*path, room))
+            done.add(room)
+
+    for room in list(edges):
+        visit(room, ())
+
+
+def test_no_module_over_400_lines_and_no_function_over_80():
+    for base in PACKAGES.values():
+        for path in base.rglob("*.py"):
+            source = path.read_text()
+            assert len(source.splitlines()) <= 400, f"{path.relative_to(ROOT)} has {len(source.splitlines())} lines"
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    length = node.end_lineno - node.lineno + 1
+                    assert length <= 80, f"{path.relative_to(ROOT)}: {node.name} has {length} lines"

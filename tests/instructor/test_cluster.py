@@ -20,10 +20,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from movierec_instructor.class_run import DoubleGrade, MergeOnce
 from movierec_instructor.cli import main
-from movierec_instructor.cluster import Timeouts, autograde_on_cluster
-from movierec_instructor.nbgrader_runner import run_nbgrader
+from movierec_instructor.grading.class_run import DoubleGrade, MergeOnce
+from movierec_instructor.grading.cluster import Timeouts, autograde_on_cluster
+from movierec_instructor.grading.nbgrader_runner import run_nbgrader
 
 ROOT = Path(__file__).resolve().parents[2]
 DASK = Path(sys.executable).parent / "dask"

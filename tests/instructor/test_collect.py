@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from movierec_instructor.collect import CollectError, collect
+from movierec_instructor.lms.collect import CollectError, collect
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "02_matrix_factorization"
@@ -86,8 +86,8 @@ def test_a_new_lms_preset_is_one_registry_entry_for_collect_and_export(course):
     from nbgrader.api import Gradebook
 
     from movierec_instructor.cli import main
-    from movierec_instructor.lms_export import export_lms
-    from movierec_instructor.lms_presets import PRESETS, LmsPreset, register, write_csv
+    from movierec_instructor.lms.export import export_lms
+    from movierec_instructor.lms.presets import PRESETS, LmsPreset, register, write_csv
 
     def parse(member, notebooks):  # Brightspace-like: "<orgid> - <Name> - <file>"
         match = re.match(r"^(?P<id>\d+) - [^/]* - (?P<file>[^/]+\.ipynb)$", Path(member).name)
@@ -117,8 +117,8 @@ def test_a_new_lms_preset_is_one_registry_entry_for_collect_and_export(course):
 
 
 def test_unknown_formats_name_the_known_ones(course):
-    from movierec_instructor.lms_export import export_lms
-    from movierec_instructor.lms_presets import UnknownPreset
+    from movierec_instructor.lms.export import export_lms
+    from movierec_instructor.lms.presets import UnknownPreset
 
     with pytest.raises(UnknownPreset, match="choose one of plain, canvas, moodle, csv"):
         export_lms(course, course / "x.csv", "blackboard")

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from movierec_instructor import sandbox
 from movierec_instructor.cli import main
+from movierec_instructor.integrity import sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "01_exploring_movielens"

@@ -18,10 +18,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from movierec_instructor import autograde as grading
 from movierec_instructor.cli import main
-from movierec_instructor.late_policy import CourseLatePolicy, DeadlineError, Policy, describe, load
-from movierec_instructor.nbgrader_runner import run_nbgrader
+from movierec_instructor.grading import autograde as grading
+from movierec_instructor.grading.late_policy import CourseLatePolicy, DeadlineError, Policy, describe, load
+from movierec_instructor.grading.nbgrader_runner import run_nbgrader
 
 ASSIGNMENT = "planted"
 ROOT = Path(__file__).resolve().parents[2]
@@ -289,7 +289,7 @@ def test_feedback_and_report_say_how_late(late_class):
 
 
 def test_canvas_late_mark_on_a_file_time_before_the_due_date_is_reported(tmp_path):
-    from movierec_instructor.collect import collect
+    from movierec_instructor.lms.collect import collect
 
     (tmp_path / "solutions" / ASSIGNMENT).mkdir(parents=True)
     nbformat.write(_notebook(), tmp_path / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")

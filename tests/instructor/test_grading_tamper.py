@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from movierec_instructor import autograde as grading
-from movierec_instructor.collect import collect
-from movierec_instructor.nbgrader_runner import run_nbgrader
-from movierec_instructor.results import export_grades, feedback
-from movierec_instructor.tamper_scan import tampering
+from movierec_instructor.grading import autograde as grading
+from movierec_instructor.grading.nbgrader_runner import run_nbgrader
+from movierec_instructor.grading.results import export_grades, feedback
+from movierec_instructor.integrity.tamper_scan import tampering
+from movierec_instructor.lms.collect import collect
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = "fixture"
@@ -426,7 +426,7 @@ def test_sandbox_keeps_the_outside_untouched(graded):
 
 @pytest.mark.sandbox
 def test_fork_bomb_hits_the_process_limit(graded):
-    from movierec_instructor.sandbox import Limits
+    from movierec_instructor.integrity.sandbox import Limits
 
     if not os.access("/sys/fs/cgroup/pids", os.W_OK):
         pytest.skip("no writable pids cgroup here: the process limit is RLIMIT_NPROC, not enforced for root")
@@ -438,7 +438,7 @@ def test_fork_bomb_hits_the_process_limit(graded):
 
 
 def test_grading_refuses_without_a_sandbox(tmp_path, monkeypatch):
-    from movierec_instructor import sandbox
+    from movierec_instructor.integrity import sandbox
 
     monkeypatch.setattr(sandbox, "bwrap_candidates", lambda: [])
     with pytest.raises(sandbox.SandboxUnavailable, match="--no-sandbox"):
@@ -474,7 +474,7 @@ def test_static_scan_leaves_ordinary_code_alone():
 
 @pytest.mark.sandbox
 def test_lms_exports_have_the_documented_columns(graded, tmp_path):
-    from movierec_instructor.lms_export import export_lms
+    from movierec_instructor.lms.export import export_lms
 
     db = f"sqlite:///{graded['course'] / 'gradebook.db'}"
     mapping = tmp_path / "ids.csv"

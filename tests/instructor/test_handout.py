@@ -7,8 +7,8 @@ import pytest
 
 from movierec_instructor import course
 from movierec_instructor.cli import main
-from movierec_instructor.handout import HandoutWouldNotRun, build_handout, strip_answers
-from movierec_instructor.similarity import MARKERS
+from movierec_instructor.course.handout import HandoutWouldNotRun, build_handout, strip_answers
+from movierec_instructor.integrity.similarity import MARKERS
 
 ROOT = Path(__file__).resolve().parents[2]
 

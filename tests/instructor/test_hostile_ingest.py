@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from movierec_instructor.cli import main
-from movierec_instructor.untrusted import FORMULA_START
+from movierec_instructor.integrity.untrusted import FORMULA_START
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 ROOT = Path(__file__).resolve().parents[2]

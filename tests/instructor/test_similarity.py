@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from movierec_instructor.cli import main
-from movierec_instructor.similarity import DEFAULT_THRESHOLD, similarity
+from movierec_instructor.integrity.similarity import DEFAULT_THRESHOLD, similarity
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "03_inspecting_embeddings"

@@ -11,14 +11,14 @@ import pytest
 from movierec_helpers.exercises.reference import library_answers
 from movierec_instructor import course
 from movierec_instructor.cli import main
-from movierec_instructor.mutation import (
+from movierec_instructor.integrity.similarity import import_library
+from movierec_instructor.strength.mutation import (
     all_mutants,
     answers_of_track,
     expression_mutants,
     library_shortcut_mutants,
 )
-from movierec_instructor.similarity import import_library
-from movierec_instructor.strength import load_equivalents, measure_assignment
+from movierec_instructor.strength.runner import load_equivalents, measure_assignment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -387,7 +387,7 @@ def test_requirement_mistakes_are_mutants():
 
 
 def test_a_mutant_killed_by_a_visible_check_is_told_apart_from_one_killed_only_by_hidden_checks():
-    from movierec_instructor.strength import CellRun, killed_visibly
+    from movierec_instructor.strength.runner import CellRun, killed_visibly
 
     assert killed_visibly(CellRun(ok=True, score=1.0, stdout="✗ ties in id order (0 of 1): got [2, 0]\n"), "")
     assert not killed_visibly(CellRun(ok=True, score=2.0, stdout="✓ shape (1 of 1)\n✗ a hidden check: x (0 of 1)\n"),
@@ -503,7 +503,7 @@ def test_readme_table_has_no_mutant_killed_only_by_hidden_checks_and_no_survivor
 
 
 def test_feedback_names_the_requirement_through_a_visible_or_a_named_hidden_check():
-    from movierec_instructor.strength import CellRun, feedback_lines, names_requirement
+    from movierec_instructor.strength.runner import CellRun, feedback_lines, names_requirement
 
     visible = CellRun(ok=True, score=0.0, stdout="✓ shape (1 of 1)\n✗ the MEAN loss, a scalar (0 of 1): return the MEAN\n")
     named_hidden = CellRun(ok=True, score=1.0, stdout="✓ shape (1 of 1)\n✗ a hidden check: ties by movie_id (0 of 1)\n")

@@ -16,7 +16,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "instructor"))
 from test_cluster import ASSIGNMENT, EXPECTED, _course, _scores  # noqa: E402
 
-from movierec_instructor.cluster import autograde_on_cluster  # noqa: E402
+from movierec_instructor.grading.cluster import autograde_on_cluster  # noqa: E402
 
 
 def _slurm_up() -> bool:

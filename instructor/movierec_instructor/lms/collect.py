@@ -1,4 +1,4 @@
-"""Collecting a class's notebooks from an LMS download (the presets of :mod:`movierec_instructor.lms_presets`).
+"""Collecting a class's notebooks from an LMS download (the presets of :mod:`movierec_instructor.lms.presets`).
 
 Each LMS names the files of its submission zip its own way; the student's id and the
 notebook are read from the name by the preset (``plain``, ``canvas``, ``moodle`` or a
@@ -18,10 +18,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from movierec_instructor.late_policy import load
-from movierec_instructor.lms_presets import LmsPreset, UnknownPreset, preset
-from movierec_instructor.submissions import Finding, expected_notebooks
-from movierec_instructor.untrusted import (
+from movierec_instructor.grading.late_policy import load
+from movierec_instructor.grading.submissions import Finding, expected_notebooks
+from movierec_instructor.integrity.untrusted import (
     ArchiveLimits,
     ArchiveTooLarge,
     UnsafeId,
@@ -30,6 +29,7 @@ from movierec_instructor.untrusted import (
     path_inside,
     terminal_safe,
 )
+from movierec_instructor.lms.presets import LmsPreset, UnknownPreset, preset
 
 
 class CollectError(ValueError):
@@ -67,6 +67,40 @@ def parse_name(member: str, fmt: str, notebooks: list[str]) -> tuple[str, str, i
     return preset(fmt).parse(member, notebooks)
 
 
+def _latest_entries(infos: list[zipfile.ZipInfo], lms: LmsPreset, notebooks: list[str], ids: dict[str, str],
+                    mapping: Path | None, assignment: str, findings: list[Finding]) -> dict[tuple[str, str], Entry]:
+    """Each (student, notebook)'s latest entry of the download; report lines for the rest."""
+    chosen: dict[tuple[str, str], Entry] = {}
+    for info in infos:
+        shown = terminal_safe(info.filename)
+        if info.is_dir() or not info.filename.endswith(".ipynb") or "__MACOSX" in info.filename:
+            continue
+        parsed = lms.parse(info.filename, notebooks)
+        if parsed is None:
+            findings.append(Finding("?", assignment, f"{shown}: name not in {lms.name} form (or it names "
+                                    "more than one student)", "not collected"))
+            continue
+        lms_id, notebook, order = parsed
+        if lms.uses_lms_ids and ids and lms_id not in ids:
+            findings.append(Finding(lms_id, assignment, f"{shown}: LMS id {lms_id} is not in {mapping}",
+                                    f"collected as student {lms_id!r}"))
+        try:
+            student = check_student_id(ids.get(lms_id, lms_id), f"{shown}: student id")
+        except UnsafeId as exc:
+            findings.append(Finding("?", assignment, str(exc), "not collected"))
+            continue
+        entry = Entry(info, student, notebook, (order, info.date_time, info.filename))
+        key = (student, notebook)
+        if key in chosen:
+            older, newer = sorted((chosen[key], entry), key=lambda e: e.order)
+            findings.append(Finding(student, assignment, f"handed in {notebook} more than once",
+                                    f"kept the latest ({terminal_safe(newer.member.filename)}), "
+                                    f"ignored {terminal_safe(older.member.filename)}"))
+            entry = newer
+        chosen[key] = entry
+    return chosen
+
+
 def collect(course: Path, assignment: str, archive: Path, *, fmt: str = "plain",
             mapping: Path | None = None, limits: ArchiveLimits | None = None) -> list[Finding]:
     """Files every notebook of an LMS download under ``submitted/<student>/<assignment>/``.
@@ -97,40 +131,13 @@ def collect(course: Path, assignment: str, archive: Path, *, fmt: str = "plain",
     notebooks = expected_notebooks(course, assignment)
     ids = read_mapping(mapping)
     findings: list[Finding] = []
-    chosen: dict[tuple[str, str], Entry] = {}
     submitted = course / "submitted"
     with zipfile.ZipFile(archive) as zf:
         infos = zf.infolist()
         if len(infos) > limits.max_entries:
             raise CollectError(f"{archive.name} has {len(infos):,} entries, over the limit of "
                                f"{limits.max_entries:,} (MOVIEREC_ZIP_MAX_ENTRIES); nothing was collected.")
-        for info in infos:
-            shown = terminal_safe(info.filename)
-            if info.is_dir() or not info.filename.endswith(".ipynb") or "__MACOSX" in info.filename:
-                continue
-            parsed = parse_name(info.filename, fmt, notebooks)
-            if parsed is None:
-                findings.append(Finding("?", assignment, f"{shown}: name not in {fmt} form (or it names "
-                                        "more than one student)", "not collected"))
-                continue
-            lms_id, notebook, order = parsed
-            if lms.uses_lms_ids and ids and lms_id not in ids:
-                findings.append(Finding(lms_id, assignment, f"{shown}: LMS id {lms_id} is not in {mapping}",
-                                        f"collected as student {lms_id!r}"))
-            try:
-                student = check_student_id(ids.get(lms_id, lms_id), f"{shown}: student id")
-            except UnsafeId as exc:
-                findings.append(Finding("?", assignment, str(exc), "not collected"))
-                continue
-            entry = Entry(info, student, notebook, (order, info.date_time, info.filename))
-            key = (student, notebook)
-            if key in chosen:
-                older, newer = sorted((chosen[key], entry), key=lambda e: e.order)
-                findings.append(Finding(student, assignment, f"handed in {notebook} more than once",
-                                        f"kept the latest ({terminal_safe(newer.member.filename)}), "
-                                        f"ignored {terminal_safe(older.member.filename)}"))
-                entry = newer
-            chosen[key] = entry
+        chosen = _latest_entries(infos, lms, notebooks, ids, mapping, assignment, findings)
         budget = limits.max_total_bytes
         for (student, notebook), entry in sorted(chosen.items()):
             target = path_inside(submitted, student, assignment, notebook)

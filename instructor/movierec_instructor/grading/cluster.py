@@ -3,9 +3,9 @@
 ``movierec autograde ASSIGNMENT --scheduler ADDRESS`` sends every student's submission to an
 existing Dask cluster (``dask scheduler`` and ``dask worker`` on any machines, Slurm through
 dask-jobqueue, Kubernetes, Dask Gateway) or, with ``--scheduler local:N``, to N local worker
-processes. The run is the same :class:`~movierec_instructor.class_run.ClassRun` as ``--jobs``
+processes. The run is the same :class:`~movierec_instructor.grading.class_run.ClassRun` as ``--jobs``
 (same preparation, same report tail); only the grading of each student happens on a worker
-(:func:`movierec_instructor.cluster_worker.grade_student`).
+(:func:`movierec_instructor.grading.cluster_worker.grade_student`).
 
 What a cluster does to a run, and what the run does about it:
 
@@ -19,7 +19,7 @@ What a cluster does to a run, and what the run does about it:
 - **The scheduler restarted or gone.** A restart is reported and the students not yet graded
   are submitted again; a scheduler that does not come back within the reconnect window (or has
   no worker left) leaves those students ``NOT GRADED`` with the reason and the command to re-run.
-- **Exactly once.** :class:`~movierec_instructor.class_run.MergeOnce` refuses a second result
+- **Exactly once.** :class:`~movierec_instructor.grading.class_run.MergeOnce` refuses a second result
   for a student already merged in this run.
 
 Timeouts come from the grading limits (:class:`Timeouts`), not Dask's defaults.
@@ -33,8 +33,8 @@ from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from pathlib import Path
 
-from movierec_instructor.class_run import ClassRun, MergeOnce
-from movierec_instructor.cluster_worker import (
+from movierec_instructor.grading.class_run import ClassRun, MergeOnce
+from movierec_instructor.grading.cluster_worker import (
     WorkerCannotGrade,
     bundle_bytes,
     course_bundle,
@@ -42,8 +42,8 @@ from movierec_instructor.cluster_worker import (
     events_topic,
     grade_student,
 )
-from movierec_instructor.submissions import Finding
-from movierec_instructor.untrusted import path_inside
+from movierec_instructor.grading.submissions import Finding
+from movierec_instructor.integrity.untrusted import path_inside
 
 __all__ = ["Timeouts", "WorkerCannotGrade", "autograde_on_cluster"]
 

@@ -1,7 +1,7 @@
 """Registers ``movierec-grading``, the kernel nbgrader grades submissions with.
 
 It is the students' ``movierec`` kernel (same environment, installed by
-``scripts/install_kernel.py``) started through :mod:`movierec_instructor.limited_kernel`,
+``scripts/install_kernel.py``) started through :mod:`movierec_instructor.integrity.limited_kernel`,
 which applies the grading limits.
 """
 
@@ -40,7 +40,7 @@ def install() -> Path:
     # Interrupts travel as messages: a signal to the launcher would not reach the sandbox.
     spec["interrupt_mode"] = "message"
     # The same command line, with the limited launcher in place of ipykernel's.
-    spec["argv"] = [sys.executable, "-m", "movierec_instructor.limited_kernel",
+    spec["argv"] = [sys.executable, "-m", "movierec_instructor.integrity.limited_kernel",
                     *spec["argv"][spec["argv"].index("ipykernel_launcher") + 1:]]
     (target / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
     return target

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from movierec_instructor.untrusted import write_csv
+from movierec_instructor.integrity.untrusted import write_csv
 
 # The LMS's own part of a name, read from the right: a student's name and the file they
 # uploaded are theirs to choose, so neither may decide whose submission it is.
@@ -160,7 +160,7 @@ def write_moodle(table: GradeTable, out: Path, lms_ids: dict[str, str]) -> Path:
 
 def write_nbgrader_csv(table: GradeTable, out: Path, lms_ids: dict[str, str]) -> Path:
     """nbgrader's own export: one row per student and assignment (:func:`results.export_grades`)."""
-    from movierec_instructor.results import export_grades
+    from movierec_instructor.grading.results import export_grades
 
     return export_grades(out.parent, out, db=table.db)
 

@@ -15,14 +15,14 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
-from movierec_instructor.item_analysis import (
+from movierec_instructor.integrity.untrusted import add_csp, write_csv
+from movierec_instructor.stats.item_analysis import (
     CheckStats,
     analyse,
     as_json,
     class_results,
     exercise_scores,
 )
-from movierec_instructor.untrusted import add_csp, write_csv
 
 COLUMNS = ["exercise", "check", "hidden", "points", "students", "passed", "pass_rate", "mean_points",
            "discrimination", "flag", "common_failures"]

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import nbformat
 
-from movierec_instructor.submissions import expected_notebooks
-from movierec_instructor.untrusted import is_student_id
+from movierec_instructor.grading.submissions import expected_notebooks
+from movierec_instructor.integrity.untrusted import is_student_id
 
 CHECK_LINE = re.compile(r"^(?P<mark>[✓✗]) (?P<label>.+?) \((?P<earned>\d+(?:\.\d+)?) of "
                         r"(?P<points>\d+(?:\.\d+)?)\)(?:: (?P<detail>.*))?$")

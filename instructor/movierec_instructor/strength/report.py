@@ -8,7 +8,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from movierec_instructor.strength import ExerciseStrength, MutantResult
+from movierec_instructor.strength.runner import ExerciseStrength, MutantResult
 
 COLUMNS = ("assignment", "exercise", "mutants", "killed", "visible", "hidden only", "survived", "equivalent", "named",
            "score")

@@ -1,7 +1,7 @@
 """One class run, whatever grades it: who is graded, what is prepared first, what the report adds last.
 
-Both backends, the local worker pool (:func:`movierec_instructor.autograde.autograde`) and a
-Dask cluster (:func:`movierec_instructor.cluster.autograde_on_cluster`), plan the run with
+Both backends, the local worker pool (:func:`movierec_instructor.grading.autograde.autograde`) and a
+Dask cluster (:func:`movierec_instructor.grading.cluster.autograde_on_cluster`), plan the run with
 :meth:`ClassRun.plan`, prepare it with :meth:`ClassRun.prepare` and end the report with
 :meth:`ClassRun.finish`, so the same class with the same flags gives the same report lines on
 both. :class:`MergeOnce` merges each student's result into the gradebook at most once a run.
@@ -15,10 +15,15 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from movierec_instructor.late_policy import Deadlines, describe, load
-from movierec_instructor.nbgrader_runner import gradebook_url, run_nbgrader
-from movierec_instructor.submissions import NOT_GRADED, Finding, expected_notebooks, prepare_submissions
-from movierec_instructor.untrusted import is_student_id, terminal_safe
+from movierec_instructor.grading.late_policy import Deadlines, describe, load
+from movierec_instructor.grading.nbgrader_runner import gradebook_url, run_nbgrader
+from movierec_instructor.grading.submissions import (
+    NOT_GRADED,
+    Finding,
+    expected_notebooks,
+    prepare_submissions,
+)
+from movierec_instructor.integrity.untrusted import is_student_id, terminal_safe
 
 
 @dataclass
@@ -43,7 +48,7 @@ class ClassRun:
         """Reads the class: students with a submission (``only`` keeps those named), the deadlines.
 
         Raises:
-            movierec_instructor.late_policy.DeadlineError: a bad ``deadlines.toml`` or
+            movierec_instructor.grading.late_policy.DeadlineError: a bad ``deadlines.toml`` or
                 ``extensions.csv``; nothing has been touched yet.
         """
         course = Path(course).resolve()

@@ -2,7 +2,7 @@
 
 For every graded solution cell ``X`` with a test cell ``X_tests``, the notebook runs once in
 one kernel, as nbgrader grades it (``NBGRADER_EXECUTION`` set). On reaching ``X_tests``,
-each mutant of ``X`` (:mod:`movierec_instructor.mutation`) replaces the solution, the
+each mutant of ``X`` (:mod:`movierec_instructor.strength.mutation`) replaces the solution, the
 cells between run again, and ``X_tests`` (visible and hidden tests) runs against it. A
 mutant is *killed* when the test cell gives less than full points, raises, writes to stderr
 (nbgrader gives such a cell 0), runs past its time limit or crashes the kernel; otherwise it
@@ -15,9 +15,6 @@ reason, in ``solutions/equivalent_mutants.toml``; they do not count in the score
 from __future__ import annotations
 
 import os
-import queue
-import subprocess
-import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Iterable
@@ -25,30 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from jupyter_client.manager import KernelManager
 
 from movierec_helpers.exercises.reference import library_answers
-from movierec_instructor.course import KERNEL, notebook_path, track_of
-from movierec_instructor.mutation import Mutant, all_mutants, answers_of_track
-from movierec_instructor.similarity import import_library
+from movierec_instructor.course import notebook_path, track_of
+from movierec_instructor.integrity.similarity import import_library
+from movierec_instructor.strength.kernel import CellRun, StrengthKernel
+from movierec_instructor.strength.mutation import Mutant, all_mutants, answers_of_track
 
 EQUIVALENTS = Path("solutions") / "equivalent_mutants.toml"
-FAIL_FAST = ("from movierec_helpers.exercises.checks import PartialCredit as _PartialCredit\n"
-             "_PartialCredit.first_failure_ends_cell = True\ndel _PartialCredit")
-
-
-@dataclass
-class CellRun:
-    """What one cell execution gave."""
-
-    ok: bool
-    score: float | None = None
-    stdout: str = ""
-    stderr: str = ""
-    error: str = ""
-    timed_out: bool = False
-    kernel_died: bool = False
-    seconds: float = 0.0
 
 
 @dataclass
@@ -136,84 +117,6 @@ def killed_visibly(run: CellRun, raised: str) -> bool:
     return visible_cross or outside_checks or bool(raised or run.stderr or run.timed_out or run.kernel_died)
 
 
-class _Kernel:
-    """One course kernel that runs code cells and reports what nbgrader would see."""
-
-    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
-        self.cwd, self.env = cwd, env
-        self.sockets = tempfile.TemporaryDirectory(prefix="movierec-strength-")
-        self.manager: KernelManager | None = None
-        self.start()
-
-    def start(self) -> None:
-        self.manager = KernelManager(kernel_name=KERNEL, transport="ipc",
-                                     ip=os.path.join(self.sockets.name, "kernel"))
-        # The kernel's own log (TensorFlow's C++ lines) is not the report's business.
-        self.manager.start_kernel(cwd=str(self.cwd), env=self.env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.client = self.manager.client()
-        self.client.start_channels()
-        self.client.wait_for_ready(timeout=120)
-        self.run(FAIL_FAST, timeout=60)
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def stop(self) -> None:
-        if self.manager is not None:
-            self.client.stop_channels()
-            self.manager.shutdown_kernel(now=True)
-            self.manager = None
-
-    def close(self) -> None:
-        self.stop()
-        self.sockets.cleanup()
-
-    def run(self, code: str, timeout: float) -> CellRun:
-        """Executes ``code``; a cell past ``timeout`` seconds is interrupted."""
-        outputs: list[dict] = []
-
-        def keep(message: dict) -> None:
-            kind = message["header"]["msg_type"]
-            if kind in ("stream", "execute_result", "error"):
-                outputs.append({"type": kind, **message["content"]})
-
-        start = time.perf_counter()
-        try:
-            reply = self.client.execute_interactive(code, timeout=timeout, output_hook=keep,
-                                                    store_history=False, allow_stdin=False)
-        except TimeoutError:
-            return self._after_timeout(time.perf_counter() - start)
-        except (RuntimeError, queue.Empty):
-            return CellRun(ok=False, kernel_died=True, error="the kernel stopped",
-                           seconds=time.perf_counter() - start)
-        seconds = time.perf_counter() - start
-        if not self.manager.is_alive():
-            return CellRun(ok=False, kernel_died=True, error="the kernel died", seconds=seconds)
-        stderr = "".join(o["text"] for o in outputs if o["type"] == "stream" and o["name"] == "stderr")
-        stdout = "".join(o["text"] for o in outputs if o["type"] == "stream" and o["name"] == "stdout")
-        errors = [f"{o['ename']}: {o['evalue']}" for o in outputs if o["type"] == "error"]
-        results = [o["data"].get("text/plain", "") for o in outputs if o["type"] == "execute_result"]
-        score = None
-        if results:
-            try:
-                score = float(results[-1])
-            except ValueError:
-                score = None
-        ok = reply["content"]["status"] == "ok" and not errors
-        return CellRun(ok=ok, score=score, stdout=stdout, stderr=stderr, error="; ".join(errors)[:300], seconds=seconds)
-
-    def _after_timeout(self, seconds: float) -> CellRun:
-        self.manager.interrupt_kernel()
-        try:
-            self.client.execute_interactive("pass", timeout=30, store_history=False)
-            died = not self.manager.is_alive()
-        except (TimeoutError, RuntimeError, queue.Empty):
-            died = True
-        return CellRun(ok=False, timed_out=True, kernel_died=died, error="time limit", seconds=seconds)
-
-
 def _graded_pairs(nb: nbformat.NotebookNode) -> dict[int, tuple[int, str, float]]:
     """``test cell index -> (solution cell index, exercise, points)`` of the notebook."""
     solutions = {}
@@ -265,6 +168,88 @@ def _verdict(run: CellRun, points: float) -> tuple[bool, str]:
     return False, "full points"
 
 
+def _full_points(run: CellRun, points: float, what: str) -> None:
+    """Raises RuntimeError unless the test cell gave full points (else the measure means nothing)."""
+    killed, reason = _verdict(run, points)
+    if killed:
+        raise RuntimeError(f"{what} gets {reason}.")
+
+
+def _mutants(exercise: str, solution: str, track: str, keys: dict[str, set[str]] | None) -> list[Mutant]:
+    """Every mutant of the exercise's solution cell, or just the ``keys`` asked for.
+
+    Raises:
+        KeyError: a key names no mutant (the solution changed since the key was written).
+    """
+    mutants = all_mutants(exercise, solution, answers_of_track(library_answers(exercise), track))
+    if keys is None:
+        return mutants
+    chosen = keys.get(exercise, set())
+    missing = chosen - {m.key for m in mutants}
+    if missing:
+        raise KeyError(f"{exercise}: no mutant {sorted(missing)[0]!r}; the solution changed?")
+    return [m for m in mutants if m.key in chosen]
+
+
+def _run_mutant(kernel: StrengthKernel, mutant: Mutant, between: list[str], tests: str, points: float,
+                timeout: float) -> tuple[MutantResult, bool]:
+    """The mutant in place of the solution, the cells between, then the test cell, as nbgrader runs them.
+
+    Returns the result and whether the kernel died (the caller replays the notebook).
+
+    Every cell runs even after an error, and only the test cell's result counts (an error
+    elsewhere costs nothing by itself).
+    """
+    start = time.perf_counter()
+    run = kernel.run(mutant.source, timeout=timeout)
+    raised = "" if run.ok else run.error
+    for code in between if not (run.timed_out or run.kernel_died) else []:
+        run = kernel.run(code, timeout=timeout)
+        raised = raised or ("" if run.ok else run.error)
+        if run.timed_out or run.kernel_died:
+            break
+    if not (run.timed_out or run.kernel_died):
+        run = kernel.run(tests, timeout=timeout)
+    killed, reason = _verdict(run, points)
+    if killed and raised and not run.kernel_died and not run.timed_out:
+        reason += f" (an earlier cell raised {raised.splitlines()[0][:80]})"
+    result = MutantResult(mutant, killed, reason, time.perf_counter() - start,
+                          named=killed and names_requirement(run), feedback=feedback_lines(run) if killed else "",
+                          visible=killed and killed_visibly(run, raised))
+    return result, run.kernel_died
+
+
+def _measure_exercise(kernel: StrengthKernel, nb: nbformat.NotebookNode, test_index: int,
+                      pair: tuple[int, str, float], assignment: str, track: str, keys: dict[str, set[str]] | None,
+                      reviewed: tuple[dict, dict], timing: tuple[float, float],
+                      replay: Callable[[], None]) -> ExerciseStrength:
+    """Every mutant of one exercise against its test cell; the kernel is left as the original leaves it."""
+    solution_index, exercise, points = pair
+    equivalents, hard_coding = reviewed
+    tests = nb.cells[test_index].source
+    between = [c.source for c in nb.cells[solution_index + 1:test_index] if c.cell_type == "code"]
+    strength = ExerciseStrength(assignment, exercise, points)
+    mutants = _mutants(exercise, nb.cells[solution_index].source, track, keys)
+    baseline = kernel.run(tests, timeout=600)
+    _full_points(baseline, points, f"{assignment}: the reference solution of {exercise}")
+    timeout = max(timing[1], timing[0] * baseline.seconds)
+    for mutant in mutants:
+        result, crashed = _run_mutant(kernel, mutant, between, tests, points, timeout)
+        if crashed:
+            replay()
+        if not result.killed:
+            result.equivalent = equivalents.get((exercise, mutant.key), "")
+        elif not result.visible:
+            result.hard_coding = hard_coding.get((exercise, mutant.key), "")
+        strength.results.append(result)
+    if keys is None:
+        strength.stale_equivalents = sorted(set(k for (e, k) in equivalents if e == exercise)
+                                            - {m.key for m in mutants})
+    for code in [nb.cells[solution_index].source, *between]:  # the original solution back in place
+        kernel.run(code, timeout=600)
+    return strength
+
+
 def measure_assignment(
     course: Path,
     assignment: str,
@@ -300,11 +285,10 @@ def measure_assignment(
     pairs = _graded_pairs(nb)
     track = track_of(course, assignment)
     wanted = set(exercises) if exercises is not None else {e for _, e, _ in pairs.values()}
-    equivalents = load_equivalents(course)
-    hard_coding = load_equivalents(course, "hard_coding")
+    reviewed = (load_equivalents(course), load_equivalents(course, "hard_coding"))
     import_library()
     env = {**os.environ, "NBGRADER_EXECUTION": "autograde", "MOVIEREC_PROGRESS": "0"}
-    kernel = _Kernel(path.parent, env)
+    kernel = StrengthKernel(path.parent, env)
     found: list[ExerciseStrength] = []
     done: list[str] = []  # the code run so far, to replay after a crash
 
@@ -318,56 +302,10 @@ def measure_assignment(
             if cell.cell_type != "code":
                 continue
             if i in pairs and pairs[i][1] in wanted:
-                solution_index, exercise, points = pairs[i]
-                between = [c.source for c in nb.cells[solution_index + 1:i] if c.cell_type == "code"]
-                strength = ExerciseStrength(assignment, exercise, points)
-                answers = answers_of_track(library_answers(exercise), track)
-                mutants = all_mutants(exercise, nb.cells[solution_index].source, answers)
-                if keys is not None:
-                    chosen = keys.get(exercise, set())
-                    missing = chosen - {m.key for m in mutants}
-                    if missing:
-                        raise KeyError(f"{exercise}: no mutant {sorted(missing)[0]!r}; the solution changed?")
-                    mutants = [m for m in mutants if m.key in chosen]
-                baseline = kernel.run(cell.source, timeout=600)
-                killed, reason = _verdict(baseline, points)
-                if killed:
-                    raise RuntimeError(f"{assignment}: the reference solution of {exercise} gets {reason}.")
-                timeout = max(min_timeout, time_factor * baseline.seconds)
-                for mutant in mutants:
-                    start = time.perf_counter()
-                    # As nbgrader grades: every cell runs even after an error, and only the
-                    # test cell's result counts (an error elsewhere costs nothing by itself).
-                    run = kernel.run(mutant.source, timeout=timeout)
-                    raised = "" if run.ok else run.error
-                    for code in between if not (run.timed_out or run.kernel_died) else []:
-                        run = kernel.run(code, timeout=timeout)
-                        raised = raised or ("" if run.ok else run.error)
-                        if run.timed_out or run.kernel_died:
-                            break
-                    if not (run.timed_out or run.kernel_died):
-                        run = kernel.run(cell.source, timeout=timeout)
-                    killed, reason = _verdict(run, points)
-                    if killed and raised and not run.kernel_died and not run.timed_out:
-                        reason += f" (an earlier cell raised {raised.splitlines()[0][:80]})"
-                    if run.kernel_died:
-                        replay()
-                    result = MutantResult(mutant, killed, reason, time.perf_counter() - start,
-                                          named=killed and names_requirement(run),
-                                          feedback=feedback_lines(run) if killed else "",
-                                          visible=killed and killed_visibly(run, raised))
-                    if not killed and (exercise, mutant.key) in equivalents:
-                        result.equivalent = equivalents[(exercise, mutant.key)]
-                    if killed and not result.visible:
-                        result.hard_coding = hard_coding.get((exercise, mutant.key), "")
-                    strength.results.append(result)
-                generated = {m.key for m in mutants}
-                strength.stale_equivalents = sorted(
-                    k for (e, k) in equivalents if e == exercise and keys is None and k not in generated)
-                for code in [nb.cells[solution_index].source, *between]:
-                    kernel.run(code, timeout=600)
+                strength = _measure_exercise(kernel, nb, i, pairs[i], assignment, track, keys, reviewed,
+                                             (time_factor, min_timeout), replay)
                 found.append(strength)
-                progress(f"{assignment} {exercise}: {strength.killed}/{len(strength.results)} killed, "
+                progress(f"{assignment} {strength.exercise}: {strength.killed}/{len(strength.results)} killed, "
                          f"{strength.equivalent} equivalent, score {strength.score:.0%}")
             run = kernel.run(cell.source, timeout=600)
             if not run.ok:

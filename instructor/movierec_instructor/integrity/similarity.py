@@ -37,8 +37,8 @@ from copydetect.utils import highlight_overlap
 
 from movierec_helpers.exercises.graded import EXERCISE_OF_FUNCTION
 from movierec_helpers.exercises.reference import library_answers
-from movierec_instructor.untrusted import add_csp
-from movierec_instructor.untrusted import write_csv as write_csv_file
+from movierec_instructor.integrity.untrusted import add_csp
+from movierec_instructor.integrity.untrusted import write_csv as write_csv_file
 
 NOISE = 12  # k: fingerprints cover this many characters of normalized code
 WINDOW = 4  # winnowing window (guarantee threshold = NOISE + WINDOW - 1)

@@ -1,9 +1,10 @@
 """Mutation operators for the mistakes students make against a requirement the text states.
 
-:mod:`movierec_instructor.mutation` changes operators, constants and arguments; these change
+:mod:`movierec_instructor.strength.mutation` changes operators, constants and arguments; these change
 what a requirement asks for: the aggregation (the *largest* similarity, not the sum), the order
-of ties, a clamp (``max(1, ...)``: "at least 1"), the handling of unknown (NaN) values, and the
-seed of a random draw. Each operator takes an AST node and its parent and yields
+of ties, a clamp (``max(1, ...)``: "at least 1"), the handling of unknown (NaN) values, the
+seed of a random draw, and the PyTorch port's mistakes with the order of a sparse tensor's
+entries and the dimension of ``index_select``. Each operator takes an AST node and its parent and yields
 ``(operator name, replacement source)``.
 """
 
@@ -103,4 +104,33 @@ def seed_dropped(node, parent) -> Iterator[tuple[str, str]]:
         yield "seed dropped", ast.unparse(ast.Call(node.func, [], []))
 
 
-OPERATORS = [aggregation, tie_order, clamp, nan_handling, seed_dropped]
+def sparse_order(node, parent) -> Iterator[tuple[str, str]]:
+    """PyTorch's sparse COO tensors: the port's mistakes with the order of the entries.
+
+    ``A.coalesce()`` -> ``A`` (an uncoalesced tensor has no ``indices()``; a dense index with
+    duplicates counts them apart), ``A.indices()`` -> ``A._indices()`` (the entries in the order
+    given, no longer aligned with ``A.coalesce().values()``), ``torch.sparse.mm`` -> ``torch.mm``.
+    """
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return
+    name = node.func.attr
+    if name == "coalesce" and not node.args:
+        yield "sparse order", ast.unparse(node.func.value)
+    elif name in ("indices", "values") and not node.args:
+        yield "sparse order", ast.unparse(ast.Call(ast.Attribute(node.func.value, f"_{name}", ast.Load()), [], []))
+    elif name == "mm" and ast.unparse(node.func.value).endswith("sparse"):
+        yield "sparse order", ast.unparse(ast.Call(ast.Attribute(ast.Name("torch", ast.Load()), "mm", ast.Load()),
+                                             node.args, node.keywords))
+
+
+def gather_dim(node, parent) -> Iterator[tuple[str, str]]:
+    # torch.index_select(X, 0, idx) / X.index_select(0, idx): gathering columns instead of rows.
+    if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "index_select":
+        position = 1 if len(node.args) == 3 else 0
+        if len(node.args) > position and isinstance(node.args[position], ast.Constant):
+            args = list(node.args)
+            args[position] = ast.Constant(1 - node.args[position].value)
+            yield "dim", ast.unparse(ast.Call(node.func, args, node.keywords))
+
+
+OPERATORS = [aggregation, tie_order, clamp, nan_handling, seed_dropped, sparse_order, gather_dim]

@@ -9,7 +9,7 @@ normalisation or keyword argument, swapped arguments or list elements, the naive
 a numerically stable op, a constant answer, PyTorch's sparse-order mistakes (``coalesce``
 forgotten, ``_indices()`` for ``indices()``, ``torch.mm`` for ``torch.sparse.mm``), the wrong
 ``index_select`` dimension, calling the library's own answer (:func:`~movierec_helpers.exercises.reference.library_answers`),
-and the requirement-level mistakes of :mod:`movierec_instructor.student_mistakes` (aggregation,
+and the requirement-level mistakes of :mod:`movierec_instructor.strength.student_mistakes` (aggregation,
 tie order, clamps, NaN handling, seeds).
 
 Built on Python's :mod:`ast` rather than a mutation-testing package: mutmut and
@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from movierec_instructor import student_mistakes
+from movierec_instructor.strength import student_mistakes
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
@@ -239,35 +239,6 @@ def _naive_formula(node, parent) -> Iterator[tuple[str, str]]:
         yield "naive formula", f"tf.math.log(tf.reduce_sum(tf.exp({_text(node.args[0])}){rest}))"
 
 
-def _sparse_order(node, parent) -> Iterator[tuple[str, str]]:
-    """PyTorch's sparse COO tensors: the port's mistakes with the order of the entries.
-
-    ``A.coalesce()`` -> ``A`` (an uncoalesced tensor has no ``indices()``; a dense index with
-    duplicates counts them apart), ``A.indices()`` -> ``A._indices()`` (the entries in the order
-    given, no longer aligned with ``A.coalesce().values()``), ``torch.sparse.mm`` -> ``torch.mm``.
-    """
-    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
-        return
-    name = node.func.attr
-    if name == "coalesce" and not node.args:
-        yield "sparse order", _text(node.func.value)
-    elif name in ("indices", "values") and not node.args:
-        yield "sparse order", _text(ast.Call(ast.Attribute(node.func.value, f"_{name}", ast.Load()), [], []))
-    elif name == "mm" and _text(node.func.value).endswith("sparse"):
-        yield "sparse order", _text(ast.Call(ast.Attribute(ast.Name("torch", ast.Load()), "mm", ast.Load()),
-                                             node.args, node.keywords))
-
-
-def _gather_dim(node, parent) -> Iterator[tuple[str, str]]:
-    # torch.index_select(X, 0, idx) / X.index_select(0, idx): gathering columns instead of rows.
-    if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "index_select":
-        position = 1 if len(node.args) == 3 else 0
-        if len(node.args) > position and isinstance(node.args[position], ast.Constant):
-            args = list(node.args)
-            args[position] = ast.Constant(1 - node.args[position].value)
-            yield "dim", _text(ast.Call(node.func, args, node.keywords))
-
-
 def _sign(node, parent) -> Iterator[tuple[str, str]]:
     # "Best first" sorts by minus the score: a dropped sign sorts worst first.
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and not isinstance(node.operand, ast.Constant):
@@ -295,7 +266,7 @@ def _constant_return(node, parent) -> Iterator[tuple[str, str]]:
 OPERATORS: list[Callable] = [_arithmetic, _comparison, _mean_sum, _axis, _transpose, _boolean, _off_by_one,
                              _drop_term, _drop_normalisation, _swap_arguments, _swap_elements, _drop_keyword,
                              _naive_formula, _sign, _slice_bound, _drop_statement, _constant_return,
-                             _sparse_order, _gather_dim, *student_mistakes.OPERATORS]
+                             *student_mistakes.OPERATORS]
 
 
 def _parented(tree: ast.AST) -> Iterator[tuple[ast.AST, ast.AST | None]]:

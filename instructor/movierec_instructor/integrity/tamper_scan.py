@@ -1,6 +1,6 @@
 """A static scan of submitted code for changes to what the tests stand on.
 
-The grading sandbox (:mod:`movierec_instructor.sandbox`) keeps a submission away from
+The grading sandbox (:mod:`movierec_instructor.integrity.sandbox`) keeps a submission away from
 everything outside its own kernel: answers, the gradebook, other students, the
 environment on disk, the network. What it cannot see is a submission patching, inside
 its own kernel, the functions its tests call (``np.testing.assert_allclose = ...``) or

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from movierec_instructor.nbgrader_runner import run_nbgrader
+from movierec_instructor.grading.nbgrader_runner import run_nbgrader
 
 KERNEL = "movierec"
 

@@ -6,10 +6,10 @@ import html
 import re
 from pathlib import Path
 
-from movierec_instructor.late_policy import describe, load
-from movierec_instructor.nbgrader_runner import gradebook_url, run_nbgrader
-from movierec_instructor.submissions import Finding
-from movierec_instructor.untrusted import add_csp, without_scripts, write_csv
+from movierec_instructor.grading.late_policy import describe, load
+from movierec_instructor.grading.nbgrader_runner import gradebook_url, run_nbgrader
+from movierec_instructor.grading.submissions import Finding
+from movierec_instructor.integrity.untrusted import add_csp, without_scripts, write_csv
 
 GRADE_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
                  "raw_score", "late_submission_penalty", "score", "max_score"]
@@ -54,13 +54,13 @@ def feedback(course: Path, assignment: str, *, hide_hidden_tests: bool = True, d
     Every page carries a Content Security Policy without scripts, and the student's markdown
     and HTML outputs are sanitised (nbconvert's ``SanitizeHTML``): nothing a student wrote
     runs in the page. nbgrader's feedback shows every test cell's source, hidden tests included. Here
-    :class:`~movierec_instructor.feedback_filters.ExplainErrors` first replaces traceback
+    :class:`~movierec_instructor.grading.feedback_filters.ExplainErrors` first replaces traceback
     lines that quote a hidden test and explains cells stopped by a time or memory limit,
     then nbgrader's ``ClearHiddenTests`` removes the hidden parts of the sources
     (``hide_hidden_tests=False`` keeps both).
     """
     course = Path(course).resolve()
-    steps = ["nbgrader.preprocessors.GetGrades", "movierec_instructor.feedback_filters.ExplainErrors"]
+    steps = ["nbgrader.preprocessors.GetGrades", "movierec_instructor.grading.feedback_filters.ExplainErrors"]
     if hide_hidden_tests:
         steps.append("nbgrader.preprocessors.ClearHiddenTests")
     # A student's markdown and HTML/JavaScript outputs are theirs: sanitised, scripts removed.

@@ -1,12 +1,12 @@
-"""Grades in the file an LMS gradebook imports as is (the presets of :mod:`movierec_instructor.lms_presets`)."""
+"""Grades in the file an LMS gradebook imports as is (the presets of :mod:`movierec_instructor.lms.presets`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from movierec_instructor.collect import read_mapping
-from movierec_instructor.lms_presets import GradeTable, preset
-from movierec_instructor.nbgrader_runner import gradebook_url
+from movierec_instructor.grading.nbgrader_runner import gradebook_url
+from movierec_instructor.lms.collect import read_mapping
+from movierec_instructor.lms.presets import GradeTable, preset
 
 
 def gradebook_table(db: str) -> GradeTable:
@@ -45,7 +45,7 @@ def export_lms(course: Path, out: Path, fmt: str, *, mapping: Path | None = None
         ``out``.
 
     Raises:
-        movierec_instructor.lms_presets.UnknownPreset: unknown format (the message lists the known ones).
+        movierec_instructor.lms.presets.UnknownPreset: unknown format (the message lists the known ones).
     """
     chosen = preset(fmt, exporting=True)
     table = gradebook_table(db or gradebook_url(Path(course).resolve()))

@@ -1,6 +1,6 @@
 """What a Dask worker runs to grade one student: the course bundle, version and sandbox checks, nbgrader.
 
-The client (:mod:`movierec_instructor.cluster`) ships bytes, never paths: the assignment's
+The client (:mod:`movierec_instructor.grading.cluster`) ships bytes, never paths: the assignment's
 source folder and course files as one gzipped tar (:func:`course_bundle`), and each student's
 notebooks. :func:`grade_student` grades one student in a scratch course and returns the
 autograded notebooks and a one-student gradebook.
@@ -19,17 +19,17 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from movierec_instructor.autograde import (
+from movierec_instructor.grading.autograde import (
     AUTOGRADE_OPTIONS,
     COURSE_FILES,
     grading_env,
     nbgrader_reason,
     runtime_folder,
 )
-from movierec_instructor.class_run import set_due_date
-from movierec_instructor.late_policy import load
-from movierec_instructor.nbgrader_runner import gradebook_url, run_nbgrader
-from movierec_instructor.untrusted import path_inside
+from movierec_instructor.grading.class_run import set_due_date
+from movierec_instructor.grading.late_policy import load
+from movierec_instructor.grading.nbgrader_runner import gradebook_url, run_nbgrader
+from movierec_instructor.integrity.untrusted import path_inside
 
 PACKAGES = ("movierec", "movierec-instructor", "nbgrader", "tensorflow", "keras", "numpy", "pandas")
 
@@ -130,7 +130,7 @@ def _check_worker(worker: str, client_environment: dict[str, str], sandbox: bool
         raise WorkerCannotGrade(f"worker {worker} would grade with other versions: {shown}; "
                                 "install the course's constraints.txt in the workers' environment")
     if sandbox and not _SANDBOX_CHECKED:
-        from movierec_instructor.sandbox import SandboxUnavailable, check_available
+        from movierec_instructor.integrity.sandbox import SandboxUnavailable, check_available
 
         try:
             check_available()

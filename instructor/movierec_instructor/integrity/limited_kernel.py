@@ -4,7 +4,7 @@ nbgrader starts this (kernel spec ``movierec-grading``) for every notebook it gr
 in the notebook's folder. It caps address space and CPU time (a memory bomb or an
 endless loop fails alone: past the memory cap an allocation raises ``MemoryError`` in the
 cell), caps the number of processes, and starts ipykernel inside the bubblewrap sandbox
-of :mod:`movierec_instructor.sandbox`, killing it after the wall-clock limit. With
+of :mod:`movierec_instructor.integrity.sandbox`, killing it after the wall-clock limit. With
 ``MOVIEREC_SANDBOX=0`` (``movierec autograde --no-sandbox``) ipykernel runs directly,
 with the limits only.
 """
@@ -18,7 +18,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from movierec_instructor.sandbox import SANDBOX_ENV, Limits, kernel_command, limit_processes, release_cgroup
+from movierec_instructor.integrity.sandbox import (
+    SANDBOX_ENV,
+    Limits,
+    kernel_command,
+    limit_processes,
+    release_cgroup,
+)
 
 
 def apply_limits(limits: Limits) -> None:

@@ -2,7 +2,7 @@
 
 0. Before anything is touched, the grading kernel is started once (:func:`kernel_probe`):
    if it cannot start, nobody is graded and every submission stays as handed in.
-1. Every submission is checked first (:mod:`movierec_instructor.submissions`); a folder
+1. Every submission is checked first (:mod:`movierec_instructor.grading.submissions`); a folder
    whose name is not a valid student id is reported and left alone.
 2. nbgrader grades in ``jobs`` worker processes, each with its own copy of the course (no
    ``solutions/`` other than what nbgrader needs, only the accepted students) and gradebook,
@@ -15,10 +15,10 @@
    handed in, the report says why, and the command exits non-zero; a re-run grades them);
    when it can, the submission is at fault: it is set aside for review and the blank
    notebook is graded 0, with nbgrader's reason in the report.
-4. Outputs are cut to a size in bytes while grading (:mod:`movierec_instructor.output_limits`).
+4. Outputs are cut to a size in bytes while grading (:mod:`movierec_instructor.grading.output_limits`).
 
-Every kernel runs in the OS sandbox of :mod:`movierec_instructor.sandbox` (started by
-:mod:`movierec_instructor.limited_kernel`) with memory, CPU, process and wall-clock limits,
+Every kernel runs in the OS sandbox of :mod:`movierec_instructor.integrity.sandbox` (started by
+:mod:`movierec_instructor.integrity.limited_kernel`) with memory, CPU, process and wall-clock limits,
 and each cell with nbgrader's timeout, so a memory bomb or an endless loop fails alone and
 no submission reaches the answers, the gradebook, other students or the network. Each
 nbgrader process gets its own Jupyter runtime folder (the kernels' IPC sockets), so a
@@ -35,11 +35,16 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from movierec_instructor.class_run import ClassRun, merge_gradebook
-from movierec_instructor.late_policy import DEADLINES, EXTENSIONS
-from movierec_instructor.nbgrader_runner import gradebook_url, nbgrader_command, run_nbgrader, tool_env
-from movierec_instructor.sandbox import SANDBOX_ENV, check_available
-from movierec_instructor.submissions import NOT_GRADED, Finding, set_aside_all
+from movierec_instructor.grading.class_run import ClassRun, merge_gradebook
+from movierec_instructor.grading.late_policy import DEADLINES, EXTENSIONS
+from movierec_instructor.grading.nbgrader_runner import (
+    gradebook_url,
+    nbgrader_command,
+    run_nbgrader,
+    tool_env,
+)
+from movierec_instructor.grading.submissions import NOT_GRADED, Finding, set_aside_all
+from movierec_instructor.integrity.sandbox import SANDBOX_ENV, check_available
 
 GRADING_KERNEL = "movierec-grading"
 # nbgrader's own autograde steps, with the output limit in bytes before anything else reads the outputs.
@@ -47,14 +52,14 @@ AUTOGRADE_STEPS = [
     "nbgrader.preprocessors.Execute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "movierec_instructor.output_limits.LimitOutputBytes",
+    "movierec_instructor.grading.output_limits.LimitOutputBytes",
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 AUTOGRADE_OPTIONS = ("--force", f"--Autograde.autograde_preprocessors={AUTOGRADE_STEPS!r}",
-                     "--AssignLatePenalties.plugin_class=movierec_instructor.late_policy.CourseLatePolicy")
+                     "--AssignLatePenalties.plugin_class=movierec_instructor.grading.late_policy.CourseLatePolicy")
 COURSE_FILES = ("nbgrader_config.py", DEADLINES, EXTENSIONS)  # what a worker's copy of the course needs
 
 
@@ -170,7 +175,7 @@ def autograde(course: Path, assignment: str, *, jobs: int = 1, release: Path | N
 
     Raises:
         RuntimeError: nbgrader cannot register the assignment.
-        movierec_instructor.sandbox.SandboxUnavailable: no sandbox can be made here (the
+        movierec_instructor.integrity.sandbox.SandboxUnavailable: no sandbox can be made here (the
             message says how to get one) and ``sandbox`` is True.
     """
     if sandbox:

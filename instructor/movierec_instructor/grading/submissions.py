@@ -16,8 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-from movierec_instructor.tamper_scan import notebook_code, tampering
-from movierec_instructor.untrusted import is_student_id, terminal_safe
+from movierec_instructor.integrity.tamper_scan import notebook_code, tampering
+from movierec_instructor.integrity.untrusted import is_student_id, terminal_safe
 
 NOT_GRADED = "NOT GRADED"  # the start of a report action for a student nobody graded (a machine fault)
 GRADE_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
