@@ -31,14 +31,15 @@ def mmr(candidates: Sequence[int], relevance: Sequence[float], similarity: np.nd
     relevance = np.asarray(relevance, dtype=np.float64)
     similarity = np.asarray(similarity, dtype=np.float64)
     chosen: list[int] = []
-    closest = np.full(len(relevance), -np.inf)  # the highest similarity to a chosen one; may be negative
+    closest = np.zeros(len(relevance))  # the highest similarity to a chosen one (0 before the first)
     available = np.ones(len(relevance), dtype=bool)
     for _ in range(min(k, len(relevance))):
-        value = np.where(available, lam * relevance - (1 - lam) * (closest if chosen else 0.0), -np.inf)
+        value = np.where(available, lam * relevance - (1 - lam) * closest, -np.inf)
         best = int(np.argmax(value))
         chosen.append(best)
         available[best] = False
-        closest = np.maximum(closest, similarity[:, best])
+        # The first choice sets it: cosines can be negative, so it must not start from 0.
+        closest = similarity[:, best] if len(chosen) == 1 else np.maximum(closest, similarity[:, best])
     return [candidates[i] for i in chosen]
 
 

@@ -31,8 +31,8 @@ def _check(path: Path) -> subprocess.CompletedProcess:
 def test_a_correct_notebook_is_ready_with_hidden_points_pending(tmp_path, student_copy):
     done = _check(student_copy(tmp_path))
     assert done.returncode == 0, done.stdout
-    assert "most_rated_tests: 1 of 1 visible point; 1 more from hidden checks when graded" in done.stdout
-    assert "total: 2 of 2 visible points; 2 more from hidden checks when graded" in done.stdout
+    assert "most_rated_tests: 1.5 of 1.5 visible points; 0.5 more from hidden checks when graded" in done.stdout
+    assert "total: 3 of 3 visible points; 1 more from hidden checks when graded" in done.stdout
     assert "ready to hand in" in done.stdout
     assert done.stderr == "", "no kernel log on the student's terminal"
 
@@ -40,7 +40,7 @@ def test_a_correct_notebook_is_ready_with_hidden_points_pending(tmp_path, studen
 def test_a_wrong_answer_fails_naming_the_check(tmp_path, student_copy, wrong_most_rated):
     done = _check(student_copy(tmp_path, replace={"most_rated": wrong_most_rated}))
     assert done.returncode == 1
-    assert "most_rated_tests: 0 of 1 visible point" in done.stdout
+    assert "most_rated_tests: 0 of 1.5 visible points" in done.stdout
     assert "! most_rated_tests: ✗ the 10 most rated movies, most rated first" in done.stdout
 
 

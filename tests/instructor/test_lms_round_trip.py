@@ -70,7 +70,10 @@ def test_the_reports_say_what_happened(round_trip):
     assert any(r["student"] == "bo_chen" and "5010" in r["action"] and "more than once" in r["problem"]
                for r in collected), "the latest resubmission wins, and the report says so"
     page = (round_trip / "feedback" / "bo_chen" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
-    # The failed hidden check names its requirement after grading, never its inputs or code.
-    assert "✗ a hidden check: ties broken by movie_id; n larger than the number of movies (0 of 1)" in page
-    assert "ties in count must be broken" not in page
+    # The visible check says what is wrong; the failed hidden check names its requirement after
+    # grading, never its inputs or code.
+    assert "✗ ties broken by movie_id; n larger than the number of movies (0 of 0.5)" in page
+    assert "ties in count must be broken by movie_id" in page
+    assert "✗ a hidden check: the same on another table: ties, counts and means (0 of 0.5)" in page
+    assert "other_movies" not in page and "rating&quot;: [2.0, 4.0" not in page
     assert (round_trip / f"similarity-{ASSIGNMENT}.csv").exists()

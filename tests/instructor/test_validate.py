@@ -15,7 +15,7 @@ def test_validate_a_correct_a_wrong_and_a_blank_notebook(tmp_path: Path, capsys,
         folder.mkdir()
     assert main(["validate", str(student_copy(right))]) == 0
     out = capsys.readouterr().out
-    assert "total: 2 of 2 visible points; 2 more from hidden checks when graded" in out
+    assert "total: 3 of 3 visible points; 1 more from hidden checks when graded" in out
     assert "ready to hand in" in out and "FAILED" not in out
     assert main(["validate", str(student_copy(wrong, replace={"most_rated": wrong_most_rated}))]) == 1
     assert "✗ the 10 most rated movies, most rated first" in capsys.readouterr().out
