@@ -28,6 +28,7 @@ Timeouts come from the grading limits (:class:`Timeouts`), not Dask's defaults.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
@@ -112,6 +113,7 @@ class _Grading:
         self.bundle = course_bundle(run.course, run.assignment)
         self.environment = environment()
         self.scheduler_id = client.scheduler_info().get("id")
+        self.run_id = uuid.uuid4().hex[:12]  # this run's event topic and task keys
         self.findings: list[Finding] = []
         self.resubmitted: dict[str, str] = {}  # student -> why it was submitted again
         self.failed = 0
@@ -119,14 +121,14 @@ class _Grading:
     def submit(self, students: list[str], attempt: int) -> dict:
         """One task per student, all depending on one bundle task; keys name the attempt."""
         assignment = self.run.assignment
-        bundle = self.client.submit(bundle_bytes, self.bundle, key=f"movierec-bundle-{assignment}-{attempt}",
+        bundle = self.client.submit(bundle_bytes, self.bundle, key=f"movierec-bundle-{assignment}-{self.run_id}-{attempt}",
                                     pure=False)
         futures = {}
         for student in students:
             folder = self.run.course / "submitted" / student / assignment
             files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
             future = self.client.submit(grade_student, bundle, assignment, student, files, self.run.sandbox,
-                                        self.environment, key=f"movierec-grade-{assignment}-{student}-{attempt}",
+                                        self.environment, self.run_id, key=f"movierec-grade-{assignment}-{student}-{self.run_id}-{attempt}",
                                         pure=False)
             futures[future] = student
         return futures
@@ -243,7 +245,7 @@ class _Grading:
     def _started_twice(self) -> dict[str, list[str]]:
         starts: dict[str, list[str]] = {}
         try:
-            events = self.client.get_events(events_topic(self.run.assignment))
+            events = self.client.get_events(events_topic(self.run.assignment, self.run_id))
         except Exception:  # noqa: BLE001 - the event log is for the report; the grades do not depend on it
             return {}
         for _when, message in events:

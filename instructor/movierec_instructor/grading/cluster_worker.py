@@ -104,12 +104,16 @@ def _prepared_course(bundle: bytes, assignment: str) -> Path:
     return _TEMPLATES[digest]
 
 
-def events_topic(assignment: str) -> str:
-    """The scheduler's event topic where workers say which student they start grading."""
-    return f"movierec-grading-{assignment}"
+def events_topic(assignment: str, run: str) -> str:
+    """The scheduler's event topic where workers say which student they start grading in one run.
+
+    The scheduler keeps its events for its lifetime: a topic per run keeps one run's retries
+    apart from the next run's grading of the same students.
+    """
+    return f"movierec-grading-{assignment}-{run}"
 
 
-def _announce(assignment: str, student: str) -> str:
+def _announce(assignment: str, student: str, run: str) -> str:
     """Tells the scheduler this worker starts grading ``student`` (the client counts retries); its name."""
     try:
         from distributed import get_worker
@@ -118,7 +122,7 @@ def _announce(assignment: str, student: str) -> str:
     except (ImportError, ValueError):  # not on a Dask worker
         return socket.gethostname()
     name = str(worker.name)
-    worker.log_event(events_topic(assignment), {"student": student, "name": name})  # the scheduler adds "worker"
+    worker.log_event(events_topic(assignment, run), {"student": student, "name": name})  # the scheduler adds "worker"
     return name
 
 
@@ -142,7 +146,7 @@ def _check_worker(worker: str, client_environment: dict[str, str], sandbox: bool
 
 
 def grade_student(bundle: bytes, assignment: str, student: str, files: dict[str, bytes], sandbox: bool,
-                  client_environment: dict[str, str]) -> dict:
+                  client_environment: dict[str, str], run: str = "") -> dict:
     """Runs on a worker: grades one student in a scratch course and returns what grading made.
 
     Returns:
@@ -152,7 +156,7 @@ def grade_student(bundle: bytes, assignment: str, student: str, files: dict[str,
     Raises:
         WorkerCannotGrade: other package versions than the client's, or no sandbox here.
     """
-    worker = _announce(assignment, student)
+    worker = _announce(assignment, student, run)
     _check_worker(worker, client_environment, sandbox)
     template = _prepared_course(bundle, assignment)
     with tempfile.TemporaryDirectory(prefix="movierec-task-") as tmp:
