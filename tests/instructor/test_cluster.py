@@ -187,15 +187,14 @@ def test_a_worker_killed_while_grading_loses_nobody_and_doubles_nobody(tmp_path,
         from distributed import Client
 
         with Client(dask_cluster.address(), timeout=60) as watcher:
-            deadline, busy = time.time() + 300, []
-            while not busy and time.time() < deadline:  # wait until worker w0 is grading someone
-                info = watcher.scheduler_info()["workers"]
-                processing = watcher.processing()
-                busy = [a for a, w in info.items() if w.get("name") == "w0"
-                        and any(str(k).startswith("movierec-grade-") for k in processing.get(a, ()))]
+            deadline, started = time.time() + 300, []
+            while not started and time.time() < deadline:  # wait until worker w0 has started grading someone
+                started = [m for topic, events in watcher.get_events().items()
+                           if topic.startswith(f"movierec-grading-{ASSIGNMENT}-") for _, m in events
+                           if m.get("name") == "w0"]
                 time.sleep(0.2)
-            assert busy, "worker w0 never got a task"
-            time.sleep(2)  # inside the grading of that student
+            assert started, "worker w0 never started grading"
+            time.sleep(1)  # inside the grading of that student
             os.killpg(dask_cluster.workers[0].pid, signal.SIGKILL)
         out, _ = grading.communicate(timeout=900)
         assert grading.returncode == 0, out

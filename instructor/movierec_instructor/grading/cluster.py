@@ -119,17 +119,16 @@ class _Grading:
         self.failed = 0
 
     def submit(self, students: list[str], attempt: int) -> dict:
-        """One task per student, all depending on one bundle task; keys name the attempt."""
-        assignment = self.run.assignment
-        bundle = self.client.submit(bundle_bytes, self.bundle, key=f"movierec-bundle-{assignment}-{self.run_id}-{attempt}",
-                                    pure=False)
+        """One task per student, all depending on one bundle task; keys name the run and the attempt."""
+        assignment, tag = self.run.assignment, f"{self.run_id}-{attempt}"
+        bundle = self.client.submit(bundle_bytes, self.bundle, key=f"movierec-bundle-{assignment}-{tag}", pure=False)
         futures = {}
         for student in students:
             folder = self.run.course / "submitted" / student / assignment
             files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
             future = self.client.submit(grade_student, bundle, assignment, student, files, self.run.sandbox,
-                                        self.environment, self.run_id, key=f"movierec-grade-{assignment}-{student}-{self.run_id}-{attempt}",
-                                        pure=False)
+                                        self.environment, self.run_id,
+                                        key=f"movierec-grade-{assignment}-{student}-{tag}", pure=False)
             futures[future] = student
         return futures
 
@@ -139,16 +138,16 @@ class _Grading:
             lost = self.collect(self.submit(pending, attempt)) if pending else []
             pending = [s for s in pending if s in lost]
             if not pending:
-                break
+                return self.findings + self.retries()
             why = self.reconnected()
             if why:
-                return self.findings + self.give_up(pending, why)
+                return self.findings + self.give_up(pending, why) + self.retries()
+            if attempt == RESUBMISSIONS:
+                break
             for student in pending:
                 self.resubmitted[student] = self.resubmit_reason()
-        else:
-            self.findings += self.give_up(pending, "the connection to the scheduler was lost again after "
-                                          f"{RESUBMISSIONS} resubmission(s)")
-        return self.findings + self.retries()
+        return self.findings + self.give_up(pending, "the connection to the scheduler was lost again after "
+                                            f"{RESUBMISSIONS} resubmission(s)") + self.retries()
 
     def collect(self, futures: dict) -> list[str]:
         """Waits for every task; merges results; returns the students whose task the connection loss took."""
@@ -244,6 +243,8 @@ class _Grading:
 
     def _started_twice(self) -> dict[str, list[str]]:
         starts: dict[str, list[str]] = {}
+        if self.client.status != "running":
+            return {}
         try:
             events = self.client.get_events(events_topic(self.run.assignment, self.run_id))
         except Exception:  # noqa: BLE001 - the event log is for the report; the grades do not depend on it
