@@ -259,23 +259,30 @@ class Proxy:
         self._drop()
 
 
-def test_the_connection_to_the_scheduler_lost_and_restored_grades_everyone_once(tmp_path):
+@pytest.fixture
+def class_on_two_workers(tmp_path):
+    """The planted class and a running scheduler with workers w0 and w1; closed afterwards."""
     (tmp_path / "cluster").mkdir()
     dask_cluster = Cluster(tmp_path / "cluster", 2)
     course = _course(tmp_path / "course")
     try:
         dask_cluster.wait_for(2)
-        proxy = Proxy(dask_cluster.address())
-
-        def progress(graded, failed, retried, total):
-            if graded == 1 and not proxy.cuts:  # one student merged, the others queued or running
-                proxy.cut()
-
-        findings = autograde_on_cluster(course, ASSIGNMENT, proxy.address, progress=progress,
-                                        timeouts=Timeouts(reconnect=60, tcp=30, worker_ttl=300))
-        proxy.close()
+        yield dask_cluster, course
     finally:
         dask_cluster.close()
+
+
+def test_the_connection_to_the_scheduler_lost_and_restored_grades_everyone_once(class_on_two_workers):
+    dask_cluster, course = class_on_two_workers
+    proxy = Proxy(dask_cluster.address())
+
+    def progress(graded, failed, retried, total):
+        if graded == 1 and not proxy.cuts:  # one student merged, the others queued or running
+            proxy.cut()
+
+    findings = autograde_on_cluster(course, ASSIGNMENT, proxy.address, progress=progress,
+                                    timeouts=Timeouts(reconnect=60, tcp=30, worker_ttl=300))
+    proxy.close()
     assert proxy.cuts == 1
     assert _scores(course) == EXPECTED, "every student graded exactly once, with the exact score"
     assert not [f for f in findings if f.action.startswith("NOT GRADED")], findings
@@ -284,22 +291,15 @@ def test_the_connection_to_the_scheduler_lost_and_restored_grades_everyone_once(
     assert again and len(again) <= len(CLASS) - 1, findings
 
 
-def test_a_scheduler_gone_leaves_the_rest_not_graded_with_the_reason(tmp_path):
-    (tmp_path / "cluster").mkdir()
-    dask_cluster = Cluster(tmp_path / "cluster", 2)
-    course = _course(tmp_path / "course")
-    try:
-        dask_cluster.wait_for(2)
-        address = dask_cluster.address()
+def test_a_scheduler_gone_leaves_the_rest_not_graded_with_the_reason(class_on_two_workers):
+    dask_cluster, course = class_on_two_workers
 
-        def progress(graded, failed, retried, total):
-            if graded == 1 and dask_cluster.procs[0].poll() is None:
-                dask_cluster.procs[0].kill()  # the scheduler
+    def progress(graded, failed, retried, total):
+        if graded == 1 and dask_cluster.procs[0].poll() is None:
+            dask_cluster.procs[0].kill()  # the scheduler
 
-        findings = autograde_on_cluster(course, ASSIGNMENT, address, progress=progress,
-                                        timeouts=Timeouts(reconnect=10, tcp=30, worker_ttl=300))
-    finally:
-        dask_cluster.close()
+    findings = autograde_on_cluster(course, ASSIGNMENT, dask_cluster.address(), progress=progress,
+                                    timeouts=Timeouts(reconnect=10, tcp=30, worker_ttl=300))
     graded = _scores(course)
     not_graded = {f.student for f in findings if f.action.startswith("NOT GRADED")}
     assert graded and set(graded) | not_graded == set(CLASS) and not set(graded) & not_graded, findings
