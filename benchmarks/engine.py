@@ -65,7 +65,7 @@ def _seed_style_mf(train, test, num_users, num_movies, initial_u, initial_v, lr=
 
 
 def _movierec_mf(train, test, num_users, num_movies):
-    from movierec_helpers.models.mf import build_model
+    from movierec_helpers.models.tensorflow.mf import build_model
 
     warm_up = build_model(train, test, num_users, num_movies, embedding_dim=30, init_stddev=0.05, seed=SEED)
     start = time.perf_counter()
@@ -85,8 +85,8 @@ def _movierec_mf(train, test, num_users, num_movies):
 
 def _student_loss_mf(train, test, num_users, num_movies, initial_u, initial_v):
     """CFModel on notebook 02's gather-based loss, from the same initial embeddings as (a)."""
-    from movierec_helpers.models.cfmodel import CFModel
-    from movierec_helpers.models.losses import build_rating_sparse_tensor
+    from movierec_helpers.models.tensorflow.cfmodel import CFModel
+    from movierec_helpers.models.tensorflow.losses import build_rating_sparse_tensor
 
     def gather_mse(sparse_ratings, user_embeddings, movie_embeddings):
         users = tf.gather(user_embeddings, sparse_ratings.indices[:, 0])
@@ -197,7 +197,7 @@ def _seed_style_softmax(data, iterations=3000):
 
 
 def _movierec_softmax(data):
-    from movierec_helpers.models.softmax import build_softmax_model, build_user_features
+    from movierec_helpers.models.tensorflow.softmax import build_softmax_model, build_user_features
 
     features = build_user_features(data.ratings, data.movies)
     model, _ = build_softmax_model(features, embedding_dims={"movie_id": 35, "genre": 3, "year": 2},

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from movierec_helpers.data import load_course_data
-from movierec_helpers.models.mf import build_regularized_model
+from movierec_helpers.models.tensorflow.mf import build_regularized_model
 from movierec_helpers.serving.ann import HnswIndex
 from movierec_helpers.serving.catalogue import synthetic_items
 from movierec_helpers.serving.retrieval import recall_at_k

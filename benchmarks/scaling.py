@@ -43,9 +43,9 @@ def measure(num_ratings: int) -> dict:
     """Times both methods at one size (run in a fresh process)."""
     import tensorflow as tf
 
-    from movierec_helpers.models.cfmodel import CFModel
-    from movierec_helpers.models.losses import sparse_mean_square_error
-    from movierec_helpers.models.wals import WALS, WALSWeights
+    from movierec_helpers.models.tensorflow.cfmodel import CFModel
+    from movierec_helpers.models.tensorflow.losses import sparse_mean_square_error
+    from movierec_helpers.models.tensorflow.wals import WALS, WALSWeights
 
     users, movies, values, n, m = synthetic_ratings(num_ratings)
     A = tf.sparse.reorder(tf.SparseTensor(np.stack([users, movies], 1).astype(np.int64), values, [n, m]))

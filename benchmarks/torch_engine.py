@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from movierec_helpers.data import load_movielens, split_ratings
-from movierec_helpers.models import torch_mf
+from movierec_helpers.models.torch import mf as torch_mf
 
 SEED = 42
 ITERATIONS = 1000
@@ -94,8 +94,8 @@ def _gather_mse(ratings, U, V):  # notebook 02's exercise 3, as a student writes
 
 def _student_loss(train, test, num_users, num_movies, initial, mse, compile_steps=False):
     """CFModel on a student's loss; returns (first 10 steps, the other steps, test MSE)."""
-    from movierec_helpers.models.torch_cfmodel import CFModel
-    from movierec_helpers.models.torch_losses import build_rating_sparse_tensor
+    from movierec_helpers.models.torch.cfmodel import CFModel
+    from movierec_helpers.models.torch.losses import build_rating_sparse_tensor
 
     a_train = build_rating_sparse_tensor(train, num_users, num_movies)
     a_test = build_rating_sparse_tensor(test, num_users, num_movies)
@@ -113,7 +113,7 @@ def _student_loss(train, test, num_users, num_movies, initial, mse, compile_step
 
 
 def _tensorflow_track(train, test, num_users, num_movies):
-    from movierec_helpers.models.mf import build_model
+    from movierec_helpers.models.tensorflow.mf import build_model
 
     model = build_model(train, test, num_users, num_movies, embedding_dim=DIM, init_stddev=STDDEV, seed=SEED)
     model.train(10, LR, plot_results=False, progress=False)  # tracing, as (a)'s first steps

@@ -8,6 +8,7 @@
 - ``exercises``: helpers of the exercises' test cells;
 - ``check``: ``python -m movierec_helpers.check NOTEBOOK``, the check before handing in;
 - ``kernel_output``: keeps TensorFlow's C++ log lines out of cells on any kernel.
+- ``tracks``: which track (TensorFlow, PyTorch or shared) a module or a notebook belongs to.
 
 Grading a class is the instructor's package (``movierec_instructor``); benchmarks live in
 the repository's ``benchmarks/`` folder.

@@ -11,9 +11,9 @@ os.environ.setdefault("MOVIEREC_PROGRESS", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # Tests of both tracks share this process: PyTorch's compiler (triton) must load before
-# TensorFlow, or it crashes the process (see movierec_helpers.models.torch_cfmodel).
+# TensorFlow, or it crashes the process (see movierec_helpers.models.torch.cfmodel).
 if importlib.util.find_spec("torch") is not None:
-    import movierec_helpers.models.torch_cfmodel  # noqa: F401
+    import movierec_helpers.models.torch.cfmodel  # noqa: F401
 
 
 def pytest_configure(config):

@@ -28,6 +28,7 @@ from pathlib import Path
 import nbformat
 
 from movierec_helpers.exercises.explain import ANSI_ESCAPE
+from movierec_helpers.tracks import notebook_track
 
 SCORE_LINE = re.compile(r"^[✓✗] .*\((?P<earned>[\d.]+) of (?P<possible>[\d.]+)\)", re.MULTILINE)
 CELL_TIMEOUT = 180  # seconds, as c.ExecutePreprocessor.timeout in the course's nbgrader_config.py
@@ -100,8 +101,7 @@ def _nbgrader(cell) -> dict:
 
 
 def _track(nb: nbformat.NotebookNode) -> str:
-    meta = nb.get("metadata", {}).get("movierec", {})
-    return meta.get("track", "tensorflow") if isinstance(meta, dict) else "tensorflow"
+    return notebook_track(nb.get("metadata", {}))
 
 
 HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+?)\s*#*\s*$", re.MULTILINE)

@@ -3,8 +3,8 @@
 :class:`TrainingLoop` runs ``train`` the same way in both tracks: steps in chunks of
 ``log_every``, the metrics logged after each chunk, a progress bar in the lab, the variables
 restored and :class:`TrainingDivergedError` raised when the loss stops being finite. Each
-framework supplies the steps: :class:`movierec_helpers.models.cfmodel.CFModel` (TensorFlow)
-and :class:`movierec_helpers.models.torch_cfmodel.CFModel` (PyTorch).
+framework supplies the steps: :class:`movierec_helpers.models.tensorflow.cfmodel.CFModel` (TensorFlow)
+and :class:`movierec_helpers.models.torch.cfmodel.CFModel` (PyTorch).
 """
 
 from __future__ import annotations

@@ -159,13 +159,13 @@ def test_regularized_neighbours_of_aladdin_are_animated_films(name):
 
 CHEAT = '''
 def build_rating_sparse_tensor(ratings_df, num_users, num_movies):
-    from movierec_helpers.models.losses import build_rating_sparse_tensor as library_answer
+    from movierec_helpers.models.tensorflow.losses import build_rating_sparse_tensor as library_answer
     return library_answer(ratings_df, num_users, num_movies)
 '''
 
 # The PyTorch track: the library answer wrapped, and the port's MSE (its `_indices()` of the
 # tensor as given, paired with the values of the coalesced one; right only on sorted entries).
-CHEAT_TORCH = CHEAT.replace("models.losses", "models.torch_losses")
+CHEAT_TORCH = CHEAT.replace("models.tensorflow.losses", "models.torch.losses")
 PORT_MSE = '''
 def sparse_mean_square_error(sparse_ratings, user_embeddings, movie_embeddings):
     predictions = (torch.index_select(user_embeddings, 0, sparse_ratings._indices()[0, :])

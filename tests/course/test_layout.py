@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from movierec_helpers.tracks import FRAMEWORK_MODULES, SHARED, module_track
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = {"movierec_helpers": ROOT / "movierec_helpers",
             "movierec_instructor": ROOT / "instructor" / "movierec_instructor"}
@@ -36,22 +38,35 @@ def _imports(path: Path) -> list[tuple[str, list[str]]]:
     return out
 
 
-def test_readme_map_lists_every_module():
+def test_readme_map_is_a_table_of_rooms():
+    """README's "Where things are" names every package (a room), not every file: docstrings name modules."""
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Where things are", 1)[1].split("\n## ", 1)[0]
-    listed = set(re.findall(r"`([\w/.]+)`", section))
-    missing = []
-    for package in PACKAGES:
-        for name, path in _modules(package).items():
-            short = name.split(".", 1)[1] if "." in name else name
-            if (path.name == "__init__.py" and name == package) or path.name == "__main__.py":
-                continue
-            if not ({short, name, short.replace(".", "/"), short.replace(".", "/") + "/", path.name} & listed):
-                missing.append(name)
-    for bench in sorted((ROOT / "benchmarks").glob("*.py")):
-        if f"benchmarks/{bench.name}" not in listed and bench.name not in listed:
-            missing.append(f"benchmarks/{bench.name}")
-    assert not missing, f"README's 'Where things are' does not mention {missing}"
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    listed = {re.match(r"\| `([^`]+)`", row).group(1).rstrip("/").removeprefix(".../") for row in rows}
+    rooms = {"movierec_helpers/" + p.parent.relative_to(PACKAGES["movierec_helpers"]).as_posix()
+             for p in PACKAGES["movierec_helpers"].glob("*/__init__.py")}
+    rooms |= {p.parent.name for p in PACKAGES["movierec_instructor"].glob("*/__init__.py")}
+    missing = sorted(room for room in rooms if room not in listed)
+    assert not missing, f"README's 'Where things are' has no row for {missing}"
+    assert len(rows) <= 25, "a short table of rooms: files belong in each package's docstring"
+    assert not [row for row in rows if row.count(".py`") > 2], "rows name rooms, not lists of files"
+
+
+def test_framework_code_lives_in_its_track_folder():
+    """One rule for a module's track (its folder, see movierec_helpers.tracks): shared code imports no framework."""
+    wrong = []
+    for name, path in _modules("movierec_helpers").items():
+        track = module_track(name)
+        for module, _ in _imports(path):
+            for framework, tops in FRAMEWORK_MODULES.items():
+                if module.split(".")[0] in tops and track != framework:
+                    wrong.append(f"{name} ({track}) imports {module} ({framework})")
+    assert not wrong, "\n".join(wrong)
+    assert module_track("movierec_helpers.models.torch.losses") == "pytorch"
+    assert module_track("movierec_helpers.models.tensorflow") == "tensorflow"
+    assert module_track("movierec_helpers.models.training_loop") == SHARED
+
 
 
 def test_student_package_does_not_reach_instructor_code():
@@ -62,8 +77,8 @@ def test_student_package_does_not_reach_instructor_code():
 
 
 def test_importing_the_student_package_loads_no_grading_tool():
-    # The PyTorch track's modules first: after TensorFlow they refuse to load (torch_cfmodel).
-    names = sorted(_modules("movierec_helpers"), key=lambda m: ".torch_" not in m)
+    # The PyTorch track's modules first: after TensorFlow they refuse to load (models.torch.cfmodel).
+    names = sorted(_modules("movierec_helpers"), key=lambda m: module_track(m) != "pytorch")
     modules = " ".join(f"import {m};" for m in names)
     code = f"{modules} import sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('nbgrader', 'movierec_instructor')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
@@ -122,7 +137,7 @@ def test_every_package_docstring_names_its_modules_and_the_cli_docstring_every_c
     from movierec_instructor import cli
 
     for package, folder in PACKAGES.items():
-        for init in [folder / "__init__.py", *folder.glob("*/__init__.py")]:
+        for init in sorted(folder.rglob("__init__.py")):
             name = ".".join([package, *init.parent.relative_to(folder).parts])
             doc = importlib.import_module(name).__doc__ or ""
             modules = sorted(p.stem for p in init.parent.glob("*.py") if not p.stem.startswith("__"))

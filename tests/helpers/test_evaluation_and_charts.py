@@ -5,10 +5,10 @@ import tensorflow as tf
 
 from movierec_helpers import charts
 from movierec_helpers.evaluation.projection import project_tsne
-from movierec_helpers.evaluation.ranking import ranking_metrics
 from movierec_helpers.evaluation.recommend import find_movie, movie_neighbors, user_recommendations
 from movierec_helpers.evaluation.scores import COSINE, DOT, compute_scores
-from movierec_helpers.models.softmax import (
+from movierec_helpers.models.tensorflow.metrics import ranking_metrics
+from movierec_helpers.models.tensorflow.softmax import (
     build_softmax_model,
     build_user_features,
     embedding_bag,

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from movierec_helpers.exercises import ExerciseNotDone, results_of
-from movierec_helpers.models.progress import keras_progress, progress_bar, progress_enabled
+from movierec_helpers.models.progress import progress_bar, progress_enabled
+from movierec_helpers.models.tensorflow.progress import keras_progress
 
 
 def test_results_of_reads_rows_and_names_the_missing_ones():

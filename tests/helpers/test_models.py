@@ -11,16 +11,16 @@ from movierec_helpers.exercises.reference import (
     library_answers,
     reference_solution,
 )
-from movierec_helpers.models.cfmodel import CFModel, TrainingDivergedError
-from movierec_helpers.models.losses import (
+from movierec_helpers.models.tensorflow.cfmodel import CFModel, TrainingDivergedError
+from movierec_helpers.models.tensorflow.losses import (
     build_rating_sparse_tensor,
     gravity,
     l2_regularization,
     softmax_loss,
     sparse_mean_square_error,
 )
-from movierec_helpers.models.mf import build_model, build_regularized_model
-from movierec_helpers.models.softmax import SoftmaxNetwork
+from movierec_helpers.models.tensorflow.mf import build_model, build_regularized_model
+from movierec_helpers.models.tensorflow.softmax import SoftmaxNetwork
 
 TOY = pd.DataFrame({"user_id": [0, 0, 1, 2, 2], "movie_id": [0, 1, 3, 2, 0],
                     "rating": [5.0, 3.0, 1.0, 4.0, 2.0]})
@@ -106,8 +106,8 @@ def test_softmax_network_call_answers_user_embeddings():
 
 def test_every_exercise_has_its_library_answers_declared():
     import movierec_helpers.evaluation.scores  # noqa: F401 - registers its answers
-    import movierec_helpers.models.mf  # noqa: F401
-    import movierec_helpers.models.softmax  # noqa: F401
+    import movierec_helpers.models.tensorflow.mf  # noqa: F401
+    import movierec_helpers.models.tensorflow.softmax  # noqa: F401
     assert {fn.__qualname__ for fn in library_answers("mse_gather")} == {"sparse_mean_square_error"}
     assert {fn.__qualname__ for fn in library_answers("regularized_model")} == {
         "build_regularized_model", "l2_regularization"}

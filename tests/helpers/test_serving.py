@@ -151,7 +151,7 @@ def test_beyond_accuracy_metrics_on_lists_worked_out_by_hand():
 def test_ranking_model_crosses_features_and_learns_a_planted_signal():
     import keras
 
-    from movierec_helpers.models.ranking import FeatureCross, build_ranker, cross_features
+    from movierec_helpers.models.tensorflow.ranker import FeatureCross, build_ranker, cross_features
 
     x0, x = np.array([[1.0, 2.0]], np.float32), np.array([[3.0, -1.0]], np.float32)
     w, b = np.array([[1.0, 2.0], [0.0, 1.0]], np.float32), np.array([0.5, -0.5], np.float32)

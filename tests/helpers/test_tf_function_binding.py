@@ -20,9 +20,9 @@ import pytest
 import tensorflow as tf
 
 import movierec_helpers
-from movierec_helpers.models.cfmodel import CFModel
-from movierec_helpers.models.losses import build_rating_sparse_tensor, sparse_mean_square_error
-from movierec_helpers.models.softmax import build_softmax_model, build_user_features
+from movierec_helpers.models.tensorflow.cfmodel import CFModel
+from movierec_helpers.models.tensorflow.losses import build_rating_sparse_tensor, sparse_mean_square_error
+from movierec_helpers.models.tensorflow.softmax import build_softmax_model, build_user_features
 
 
 def _library_classes():

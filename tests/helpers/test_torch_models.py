@@ -12,8 +12,9 @@ torch = pytest.importorskip("torch")
 
 from movierec_helpers.data import DataError, load_course_data  # noqa: E402
 from movierec_helpers.exercises.reference import ReferenceSolutionUsed, forbid_exercises  # noqa: E402
-from movierec_helpers.models import torch_losses, torch_mf  # noqa: E402
-from movierec_helpers.models.torch_cfmodel import CFModel, TrainingDivergedError, default_device  # noqa: E402
+from movierec_helpers.models.torch import losses as torch_losses  # noqa: E402
+from movierec_helpers.models.torch import mf as torch_mf  # noqa: E402
+from movierec_helpers.models.torch.cfmodel import CFModel, TrainingDivergedError, default_device  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +135,7 @@ def test_mistakes_in_a_models_parts_get_plain_messages():
 @pytest.mark.skipif(importlib.util.find_spec("triton") is None, reason="no triton (installed with torch on Linux only)")
 def test_loading_after_tensorflow_is_refused_with_the_fix():
     code = ("import tensorflow\n"
-            "try:\n    import movierec_helpers.models.torch_cfmodel\n"
+            "try:\n    import movierec_helpers.models.torch.cfmodel\n"
             "except ImportError as e:\n    print(type(e).__name__, e)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]

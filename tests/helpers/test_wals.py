@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from movierec_helpers.models.losses import build_rating_sparse_tensor
-from movierec_helpers.models.wals import WALS, WALSWeights, course_objective_weights
+from movierec_helpers.models.tensorflow.losses import build_rating_sparse_tensor
+from movierec_helpers.models.tensorflow.wals import WALS, WALSWeights, course_objective_weights
 
 
 def _numpy_wals_sweep(A, observed, U, V, w):
@@ -60,7 +60,7 @@ def test_objective_never_increases(ml100k):
 
 
 def test_course_weights_scale_the_regularized_loss(ml100k):
-    from movierec_helpers.models.losses import gravity, l2_regularization, sparse_mean_square_error
+    from movierec_helpers.models.tensorflow.losses import gravity, l2_regularization, sparse_mean_square_error
 
     A = build_rating_sparse_tensor(ml100k.ratings, ml100k.num_users, ml100k.num_movies)
     weights = course_objective_weights(len(ml100k.ratings), ml100k.num_users, ml100k.num_movies, 0.1, 1.0)

@@ -37,7 +37,7 @@ def test_handout_holds_no_answers_and_no_instructor_code(handout):
 
 
 def test_answers_not_yet_due_are_withheld(handout):
-    losses = (handout / "movierec_helpers/models/losses.py").read_text()
+    losses = (handout / "movierec_helpers/models/tensorflow/losses.py").read_text()
     assert "tf.sparse.reorder" not in losses, "Notebook 02's sparse tensor answer"
     assert "tf.matmul(user_embeddings, user_embeddings, transpose_a=True)" not in losses, "notebook 04's gravity"
     assert "answers an exercise of 02_matrix_factorization" in losses
@@ -148,7 +148,7 @@ def test_a_pytorch_handout_holds_that_track_and_installs_it(tmp_path):
                  "--due", "03_inspecting_embeddings_torch", "--track", "pytorch"]) == 0
     assert sorted(p.name for p in (out / "notebooks").iterdir()) == course.assignments(ROOT, "pytorch")
     assert course.course_tracks(out) == ["pytorch"], "the hand-out's make lab installs the PyTorch track"
-    torch_losses = (out / "movierec_helpers/models/torch_losses.py").read_text()
+    torch_losses = (out / "movierec_helpers/models/torch/losses.py").read_text()
     assert "(movie_embeddings.T @ movie_embeddings)" not in torch_losses, "notebook 04's gravity is withheld"
     assert "answers an exercise of 04_regularization_torch" in torch_losses
     assert _run_with_own_answers(out, "04_regularization_torch", tmp_path) == []

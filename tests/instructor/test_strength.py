@@ -42,7 +42,7 @@ KNOWN = {
                        ".agg([\"count\", \"mean\"]).reset_index()`"],
     },
     "02_matrix_factorization": {
-        "mse_gather": ["library shortcut: the solution -> from movierec_helpers.models.losses import "
+        "mse_gather": ["library shortcut: the solution -> from movierec_helpers.models.tensorflow.losses import "
                        "sparse_mean_square_error as library_answer; return library_answer(sparse_ratings="
                        "sparse_ratings, user_embeddings=user_embeddings, movie_embeddings=movie_embeddings)"],
         "build_model": ["drop argument: generator.normal([num_users, embedding_dim], stddev=init_stddev) -> "
@@ -67,7 +67,7 @@ KNOWN = {
         "user_embeddings": ["library shortcut: the solution -> return network(bag_weights=bag_weights)"],
     },
     "08_scoring": {
-        "cross_features": ["library shortcut: the solution -> from movierec_helpers.models.ranking import cross_features "
+        "cross_features": ["library shortcut: the solution -> from movierec_helpers.models.tensorflow.ranker import cross_features "
                            "as library_answer; return library_answer(x0=x0, x=x, kernel=kernel, bias=bias)"],
     },
     "09_reranking": {
@@ -88,7 +88,7 @@ KNOWN = {
     # The PyTorch track: the port's own mistakes (coalescing), and the library answer of the track.
     "02_matrix_factorization_torch": {
         "mse_dense": ["sparse order: sparse_ratings.coalesce() -> sparse_ratings in `ratings = sparse_ratings.coalesce()`"],
-        "mse_gather": ["library shortcut: the solution -> from movierec_helpers.models.torch_losses import "
+        "mse_gather": ["library shortcut: the solution -> from movierec_helpers.models.torch.losses import "
                        "sparse_mean_square_error as library_answer; return library_answer(sparse_ratings="
                        "sparse_ratings, user_embeddings=user_embeddings, movie_embeddings=movie_embeddings)"],
         "build_model": ["drop argument: torch.randn(num_movies, embedding_dim, generator=generator) -> "
@@ -414,7 +414,7 @@ def test_library_shortcuts_call_the_declared_answers_with_the_students_parameter
     shortcuts = library_shortcut_mutants("gravity", cell, library_answers("gravity"))
     # one per track's answer (TensorFlow's losses, PyTorch's torch_losses)
     assert sorted(m.mutated.split(" import ")[0] for m in shortcuts) == [
-        "from movierec_helpers.models.losses", "from movierec_helpers.models.torch_losses"]
+        "from movierec_helpers.models.tensorflow.losses", "from movierec_helpers.models.torch.losses"]
     assert all("return library_answer(U, V)" in m.source for m in shortcuts), "positional when the names differ"
 
 

@@ -19,13 +19,12 @@ from pathlib import Path
 
 import nbformat
 
+from movierec_helpers.tracks import SHARED, TRACKS, notebook_track
 from movierec_instructor.grading.nbgrader_runner import run_nbgrader
 
 KERNEL = "movierec"
 
 
-TRACKS = ("tensorflow", "pytorch")
-SHARED = "shared"
 
 
 def track_of(course_dir: Path, assignment: str) -> str:
@@ -34,7 +33,7 @@ def track_of(course_dir: Path, assignment: str) -> str:
     ``"shared"`` (framework-free notebooks, e.g. 01) belongs to every track.
     """
     nb = nbformat.read(notebook_path(course_dir, assignment), as_version=4)
-    return nb.metadata.get("movierec", {}).get("track", "tensorflow")
+    return notebook_track(nb.metadata)
 
 
 def course_tracks(course_dir: Path) -> list[str]:

@@ -37,6 +37,7 @@ from copydetect.utils import highlight_overlap
 
 from movierec_helpers.exercises.graded import EXERCISE_OF_FUNCTION
 from movierec_helpers.exercises.reference import library_answers
+from movierec_helpers.tracks import FRAMEWORK_MODULES, SHARED, module_track
 from movierec_instructor.integrity.untrusted import add_csp
 from movierec_instructor.integrity.untrusted import write_csv as write_csv_file
 
@@ -72,17 +73,16 @@ def import_library() -> None:
     """Imports every module of ``movierec_helpers``, so that all its library answers are declared.
 
     The PyTorch track's modules come first (PyTorch's compiler must load before TensorFlow,
-    see :mod:`movierec_helpers.models.torch_cfmodel`), and are left out where torch is not
-    installed (a course of the TensorFlow track only).
+    see :mod:`movierec_helpers.models.torch.cfmodel`), and a track's modules are left out where
+    its framework is not installed (a course of one track only).
     """
     import movierec_helpers
 
     names = [m.name for m in pkgutil.walk_packages(movierec_helpers.__path__, "movierec_helpers.")]
-    torch_modules = [n for n in names if n.rsplit(".", 1)[-1].startswith("torch_")]
-    if importlib.util.find_spec("torch") is None:
-        names = [n for n in names if n not in torch_modules]
-        torch_modules = []
-    for name in torch_modules + [n for n in names if n not in torch_modules]:
+    installed = {track for track, modules in FRAMEWORK_MODULES.items()
+                 if importlib.util.find_spec(modules[0]) is not None}
+    names = [n for n in names if module_track(n) in installed or module_track(n) == SHARED]
+    for name in sorted(names, key=lambda n: module_track(n) != "pytorch"):
         importlib.import_module(name)
 
 

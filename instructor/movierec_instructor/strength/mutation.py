@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
+from movierec_helpers.tracks import for_track
 from movierec_instructor.strength import student_mistakes
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -316,22 +317,13 @@ def _call_arguments(answer: Callable, params: list[str]) -> str | None:
     return None
 
 
-FRAMEWORK_IMPORTS = {"tensorflow": ("import tensorflow", "import keras"), "pytorch": ("import torch",)}
-
-
 def answers_of_track(answers: list[Callable], track: str) -> list[Callable]:
-    """The library answers a notebook of ``track`` could call: those of modules without the other framework.
+    """The library answers a notebook of ``track`` could call: those of its own track's modules and shared ones.
 
     A PyTorch notebook's kernel must not load TensorFlow (nor the other way round), and a
     student of one track would not reach for the other track's answer.
     """
-    others = [imports for name, imports in FRAMEWORK_IMPORTS.items() if name != track]
-    kept = []
-    for fn in answers:
-        source = inspect.getsource(inspect.getmodule(fn))
-        if not any(line in source for imports in others for line in imports):
-            kept.append(fn)
-    return kept
+    return [fn for fn in answers if for_track(fn.__module__, track)]
 
 
 def library_shortcut_mutants(exercise: str, source: str, answers: list[Callable]) -> list[Mutant]:

@@ -7,8 +7,8 @@ import torch
 
 from movierec_helpers.exercises.reference import reference_solution
 from movierec_helpers.models.mf_objectives import observed_mse_objective, regularized_objective
-from movierec_helpers.models.torch_cfmodel import CFModel, default_device
-from movierec_helpers.models.torch_losses import (
+from movierec_helpers.models.torch.cfmodel import CFModel, default_device
+from movierec_helpers.models.torch.losses import (
     build_rating_sparse_tensor,
     gravity,
     l2_regularization,

@@ -1,6 +1,6 @@
 """CFModel for the PyTorch track: the course's training loop over PyTorch tensors.
 
-Same API as the TensorFlow :class:`movierec_helpers.models.cfmodel.CFModel` (named
+Same API as the TensorFlow :class:`movierec_helpers.models.tensorflow.cfmodel.CFModel` (named
 embeddings, a loss closure, metric groups, ``train``/``evaluate``/``history``); the loop
 itself, logging, divergence and charts are shared
 (:class:`~movierec_helpers.models.training_loop.TrainingLoop`). Steps run eagerly: on the

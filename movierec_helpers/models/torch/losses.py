@@ -1,6 +1,6 @@
 """Rating tensors and losses of the PyTorch track (reference solutions of notebooks 02 and 04).
 
-The same exercises as :mod:`movierec_helpers.models.losses`, over PyTorch tensors. Graded
+The same exercises as :mod:`movierec_helpers.models.tensorflow.losses`, over PyTorch tensors. Graded
 cells may not call them (:mod:`movierec_helpers.exercises.reference`); later notebooks do.
 """
 

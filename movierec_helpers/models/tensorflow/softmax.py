@@ -19,9 +19,9 @@ import tensorflow as tf
 
 from movierec_helpers.data.split import permutation_split
 from movierec_helpers.data.tables import validate_ratings
-from movierec_helpers.evaluation.ranking import ranking_metrics
 from movierec_helpers.exercises.reference import reference_solution
-from movierec_helpers.models.cfmodel import CFModel
+from movierec_helpers.models.tensorflow.cfmodel import CFModel
+from movierec_helpers.models.tensorflow.metrics import ranking_metrics
 
 UNKNOWN_YEAR = "unknown"
 HIDDEN_SCALE = 0.1  # hidden weights are used scaled by this (see SoftmaxNetwork)
@@ -237,14 +237,14 @@ def build_softmax_model(
         test_batch_size: test users per metric evaluation.
         k: cut-off of the ranking metrics.
         loss_fn: ``(user_embeddings, movie_embeddings, labels) -> loss``; default the
-            library's :func:`movierec_helpers.models.losses.softmax_loss`.
+            library's :func:`movierec_helpers.models.tensorflow.losses.softmax_loss`.
         user_embedding_fn: ``(network, bag_weights) -> psi``; default ``network(bag_weights)``.
 
     Returns:
         ``(model, network)``.
     """
     if loss_fn is None:
-        from movierec_helpers.models.losses import softmax_loss as loss_fn
+        from movierec_helpers.models.tensorflow.losses import softmax_loss as loss_fn
     vocab_sizes = {name: len(features.vocabularies[name]) for name in embedding_dims}
     network = SoftmaxNetwork(vocab_sizes, embedding_dims, hidden_dims, seed)
     if user_embedding_fn is None:

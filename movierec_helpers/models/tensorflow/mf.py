@@ -6,14 +6,14 @@ import pandas as pd
 import tensorflow as tf
 
 from movierec_helpers.exercises.reference import reference_solution
-from movierec_helpers.models.cfmodel import CFModel
-from movierec_helpers.models.losses import (
+from movierec_helpers.models.mf_objectives import observed_mse_objective, regularized_objective
+from movierec_helpers.models.tensorflow.cfmodel import CFModel
+from movierec_helpers.models.tensorflow.losses import (
     build_rating_sparse_tensor,
     gravity,
     l2_regularization,
     sparse_mean_square_error,
 )
-from movierec_helpers.models.mf_objectives import observed_mse_objective, regularized_objective
 
 
 def init_embeddings(num_rows: int, dim: int, stddev: float, seed: int, name: str) -> tf.Variable:

@@ -1,0 +1,6 @@
+"""The PyTorch track's models; the same names as ``models.tensorflow``, written for PyTorch.
+
+- :mod:`~movierec_helpers.models.torch.cfmodel`: the training loop over PyTorch tensors;
+- :mod:`~movierec_helpers.models.torch.losses`: the losses and regularizers of the exercises;
+- :mod:`~movierec_helpers.models.torch.mf`: matrix factorization models (notebooks 02-04).
+"""
