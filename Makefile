@@ -50,7 +50,7 @@ test-perturbed:
 # mid-grade, five times in a row (each run must lose nobody and grade nobody twice).
 test-cluster-load: setup
 	MOVIEREC_CLUSTER_LOAD_ROUNDS=5 PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m pytest -q \
-		tests/instructor/test_cluster.py -k worker_killed
+		tests/instructor/grading/test_cluster.py -k worker_killed
 
 # Colab's versions (constraints-colab.txt, Python 3.13): installing the course changes none of
 # them, and every notebook grades full marks (solutions) and 0 (blank) on the stock kernel.

@@ -45,7 +45,10 @@ def main() -> None:
     assert jobs_scores == dask_scores, (jobs_scores, dask_scores)
     jobs_rate, dask_rate = STUDENTS / jobs_s * 60, STUDENTS / dask_s * 60
     print(f"--jobs 2: {jobs_s:.1f} s, {jobs_rate:.1f} students/minute (baseline)")
-    print(f"Dask, 2 local workers: {dask_s:.1f} s, {dask_rate:.1f} students/minute ({dask_rate / jobs_rate:.2f}x)")
+    print(
+        f"Dask, 2 local workers: {dask_s:.1f} s, {dask_rate:.1f} students/minute "
+        f"({dask_rate / jobs_rate:.2f}x)"
+    )
     per_student = dask_s * 2 / STUDENTS  # worker-seconds per student on the Dask path
     overhead = (dask_s - jobs_s) * 2 / STUDENTS
     print(f"per student on a worker: {per_student:.1f} s, of which Dask-path overhead {overhead:+.1f} s")

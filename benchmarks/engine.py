@@ -40,9 +40,13 @@ def _seed_style_mf(train, test, num_users, num_movies, initial_u, initial_v, lr=
     v1 = tf.compat.v1
     graph = tf.Graph()
     with graph.as_default():
+
         def sparse(df):
-            return tf.SparseTensor(df[["user_id", "movie_id"]].to_numpy(np.int64),
-                                   df["rating"].to_numpy(np.float32), [num_users, num_movies])
+            return tf.SparseTensor(
+                df[["user_id", "movie_id"]].to_numpy(np.int64),
+                df["rating"].to_numpy(np.float32),
+                [num_users, num_movies],
+            )
 
         a_train, a_test = sparse(train), sparse(test)
         U = v1.Variable(initial_u)
@@ -104,7 +108,9 @@ def _student_loss_mf(train, test, num_users, num_movies, initial_u, initial_v):
     def test_error():
         return gather_mse(a_test, U, V)
 
-    model = CFModel({"user_id": U, "movie_id": V}, train_error, [{"train_error": train_error, "test_error": test_error}])
+    model = CFModel(
+        {"user_id": U, "movie_id": V}, train_error, [{"train_error": train_error, "test_error": test_error}]
+    )
     model.train(10, 10.0, plot_results=False, progress=False)  # tracing and compilation apart, as in (a)
     start = time.perf_counter()
     results = model.train(ITERATIONS - 10, 10.0, plot_results=False, progress=False)
@@ -133,7 +139,11 @@ def _seed_style_softmax(data, iterations=3000):
     )
     years = dict(zip(movies["movie_key"], movies["year_key"]))
     genres = dict(zip(movies["movie_key"], movies["genres"]))
-    rated = data.ratings.assign(movie_key=data.ratings["movie_id"].astype(str)).groupby("user_id")["movie_key"].agg(list)
+    rated = (
+        data.ratings.assign(movie_key=data.ratings["movie_id"].astype(str))
+        .groupby("user_id")["movie_key"]
+        .agg(list)
+    )
     order = np.random.default_rng(SEED).permutation(len(rated))
     test_users, train_users = rated.iloc[order[:94]], rated.iloc[order[94:]]
 
@@ -148,7 +158,9 @@ def _seed_style_softmax(data, iterations=3000):
             "year": pad([[years[m] for m in ms] for ms in lists], ""),
             "label": pad([[int(m) for m in ms] for ms in lists], -1).astype(np.int64),
         }
-        dataset = tf.data.Dataset.from_tensor_slices(features).shuffle(1000, seed=SEED).repeat().batch(batch_size)
+        dataset = (
+            tf.data.Dataset.from_tensor_slices(features).shuffle(1000, seed=SEED).repeat().batch(batch_size)
+        )
         return v1.data.make_one_shot_iterator(dataset).get_next()
 
     def select_random(x):
@@ -164,13 +176,17 @@ def _seed_style_softmax(data, iterations=3000):
     graph = tf.Graph()
     with graph.as_default():
         v1.set_random_seed(SEED)
-        columns = [column("movie_id", movies["movie_key"], 35),
-                   column("genre", [g for gs in movies["genres"] for g in gs], 3),
-                   column("year", movies["year_key"], 2)]
+        columns = [
+            column("movie_id", movies["movie_key"], 35),
+            column("genre", [g for gs in movies["genres"] for g in gs], 3),
+            column("year", movies["year_key"], 2),
+        ]
 
         def network(features):
             layer = v1.feature_column.input_layer(features, columns)
-            w = v1.get_variable("hidden0", [40, 35], initializer=v1.truncated_normal_initializer(stddev=1 / np.sqrt(35)))
+            w = v1.get_variable(
+                "hidden0", [40, 35], initializer=v1.truncated_normal_initializer(stddev=1 / np.sqrt(35))
+            )
             return tf.matmul(layer, w / 10.0)
 
         train_batch, test_batch = make_batch(train_users, 200), make_batch(test_users, 100)
@@ -182,7 +198,9 @@ def _seed_style_softmax(data, iterations=3000):
 
         def loss(psi, labels):
             logits = tf.matmul(psi, movie_table, transpose_b=True)
-            return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+            return tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+            )
 
         train_loss = loss(train_psi, select_random(train_batch["label"]))
         test_loss = loss(test_psi, select_random(test_batch["label"]))
@@ -200,8 +218,9 @@ def _movierec_softmax(data):
     from movierec_helpers.models.tensorflow.softmax import build_softmax_model, build_user_features
 
     features = build_user_features(data.ratings, data.movies)
-    model, _ = build_softmax_model(features, embedding_dims={"movie_id": 35, "genre": 3, "year": 2},
-                                   hidden_dims=[35], seed=SEED)
+    model, _ = build_softmax_model(
+        features, embedding_dims={"movie_id": 35, "genre": 3, "year": 2}, hidden_dims=[35], seed=SEED
+    )
     start = time.perf_counter()
     results = model.train(3000, 8.0, optimizer="adagrad", plot_results=False, progress=False, log_every=50)
     return time.perf_counter() - start, results
@@ -214,23 +233,31 @@ def main() -> None:
     train, test = split_ratings(data.ratings, 0.1, seed=SEED)
     print("== Matrix factorization, MovieLens 100K, d=30, lr 10, init 0.05, 1000 iterations ==")
     ours, ours_mse, device, tracing, initial = _movierec_mf(train, test, data.num_users, data.num_movies)
-    base, base_mse = _seed_style_mf(train, test, data.num_users, data.num_movies,
-                                    initial["user_id"], initial["movie_id"])
-    print(f"(a) movierec CFModel ({device}):         {ours:6.2f} s   test MSE {ours_mse:.4f}"
-          f"   (one-off tracing + first 10 steps: {tracing:.2f} s)")
+    base, base_mse = _seed_style_mf(
+        train, test, data.num_users, data.num_movies, initial["user_id"], initial["movie_id"]
+    )
+    print(
+        f"(a) movierec CFModel ({device}):         {ours:6.2f} s   test MSE {ours_mse:.4f}"
+        f"   (one-off tracing + first 10 steps: {tracing:.2f} s)"
+    )
     print(f"(b) seed-style tf.compat.v1 Session:    {base:6.2f} s   test MSE {base_mse:.4f}")
     print(f"speed-up (b)/(a): {base / ours:.1f}x   |test MSE difference|: {abs(ours_mse - base_mse):.4f}")
-    student, student_mse = _student_loss_mf(train, test, data.num_users, data.num_movies,
-                                            initial["user_id"], initial["movie_id"])
+    student, student_mse = _student_loss_mf(
+        train, test, data.num_users, data.num_movies, initial["user_id"], initial["movie_id"]
+    )
     print(f"(c) CFModel, a student's gather loss:   {student:6.2f} s   test MSE {student_mse:.4f}")
     print(f"speed-up (b)/(c): {base / student:.1f}x")
     print("== Softmax model, seed configuration, 3000 iterations ==")
     seconds, results = _movierec_softmax(data)
-    print(f"(a) movierec CFModel:               {seconds:6.2f} s   train_loss={results['train_loss']:.3f}, "
-          f"test_loss={results['test_loss']:.3f}")
+    print(
+        f"(a) movierec CFModel:               {seconds:6.2f} s   train_loss={results['train_loss']:.3f}, "
+        f"test_loss={results['test_loss']:.3f}"
+    )
     base, base_results = _seed_style_softmax(data)
-    print(f"(b) seed-style TF1 feature columns: {base:6.2f} s   train_loss={base_results['train_loss']:.3f}, "
-          f"test_loss={base_results['test_loss']:.3f}")
+    print(
+        f"(b) seed-style TF1 feature columns: {base:6.2f} s   train_loss={base_results['train_loss']:.3f}, "
+        f"test_loss={base_results['test_loss']:.3f}"
+    )
     print(f"speed-up (b)/(a): {base / seconds:.1f}x")
 
 

@@ -67,8 +67,9 @@ def cell_profile() -> None:
     path = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     nb = nbformat.read(path, as_version=4)
     os.environ["NBGRADER_EXECUTION"] = "autograde"
-    client = NotebookClient(nb, kernel_name="movierec", timeout=600,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, kernel_name="movierec", timeout=600, resources={"metadata": {"path": str(path.parent)}}
+    )
     start = time.perf_counter()
     rows = []
     with client.setup_kernel():
@@ -131,9 +132,11 @@ def main() -> None:
                 with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
                     scores = Counter(s.score for s in gb.assignment_submissions(ASSIGNMENT))
         rates[sandbox, jobs] = STUDENTS / (seconds["class"] - seconds["fixed"]) * 60
-        print(f"sandbox={'on ' if sandbox else 'off'} jobs={jobs}: {seconds['class']:6.1f} s in all, fixed "
-              f"{seconds['fixed']:4.1f} s, {rates[sandbox, jobs]:5.2f} students/minute, "
-              f"scores {dict(sorted(scores.items()))}")
+        print(
+            f"sandbox={'on ' if sandbox else 'off'} jobs={jobs}: {seconds['class']:6.1f} s in all, fixed "
+            f"{seconds['fixed']:4.1f} s, {rates[sandbox, jobs]:5.2f} students/minute, "
+            f"scores {dict(sorted(scores.items()))}"
+        )
     print(f"speed-up with 2 jobs (sandbox on): {rates[True, 2] / rates[True, 1]:.2f}x")
     print(f"sandbox on / off with 2 jobs: {rates[True, 2] / rates[False, 2]:.2f} of the throughput")
 

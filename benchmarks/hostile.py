@@ -43,7 +43,8 @@ else:
     from movierec_instructor.lms.collect import collect
     findings = collect(course, sys.argv[4], archive, fmt="canvas")
     outcome = "; ".join(f"{f.problem} -> {f.action}" for f in findings if f.student == "1002")
-print(json.dumps({"seconds": time.perf_counter() - start, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": time.perf_counter() - start, "peak_mb": peak_mb,
                   "outcome": outcome}))
 """
 
@@ -67,13 +68,21 @@ def collect_bomb() -> None:
         print(f"archive: {archive.stat().st_size / 2**20:.1f} MiB")
         raised = {"MOVIEREC_ZIP_MAX_RATIO": "1e9", "MOVIEREC_ZIP_MAX_ENTRY_BYTES": str(2 * BOMB_BYTES)}
         runs = {}
-        for label, mode, env in (("default limits", "collect", {}), ("limits raised, streamed", "collect", raised),
-                                 ("baseline: read whole", "read whole", {})):
+        for label, mode, env in (
+            ("default limits", "collect", {}),
+            ("limits raised, streamed", "collect", raised),
+            ("baseline: read whole", "read whole", {}),
+        ):
             course = Path(tmp) / label.replace(" ", "_").replace(":", "").replace(",", "")
             course.mkdir()
             (course / "solutions").symlink_to(ROOT / "solutions")
-            done = subprocess.run([sys.executable, "-c", CHILD, str(course), str(archive), mode, ASSIGNMENT],
-                                  capture_output=True, text=True, env={**os.environ, **env}, check=True)
+            done = subprocess.run(
+                [sys.executable, "-c", CHILD, str(course), str(archive), mode, ASSIGNMENT],
+                capture_output=True,
+                text=True,
+                env={**os.environ, **env},
+                check=True,
+            )
             runs[label] = json.loads(done.stdout.strip().splitlines()[-1])
             r = runs[label]
             print(f"{label:26s}: peak {r['peak_mb']:7.0f} MB, {r['seconds']:5.1f} s  ({r['outcome'][:70]})")
@@ -107,9 +116,12 @@ def isolation_cost() -> None:
         start = time.perf_counter()
         autograde(root, ASSIGNMENT, jobs=2, sandbox=True)
         seconds = time.perf_counter() - start
-    print(f"probe {probe:.2f} s once per run; the class of {grading.STUDENTS} (jobs 2, sandbox on) {seconds:.1f} s "
-          f"in all: isolation adds {100 * probe / (seconds - probe):.1f}% (goal < 5%); a student graded again "
-          "alone costs one more grading, only when the shared run did not grade them")
+    print(
+        f"probe {probe:.2f} s once per run; the class of {grading.STUDENTS} (jobs 2, sandbox on) "
+        f"{seconds:.1f} s "
+        f"in all: isolation adds {100 * probe / (seconds - probe):.1f}% (goal < 5%); a student graded again "
+        "alone costs one more grading, only when the shared run did not grade them"
+    )
 
 
 if __name__ == "__main__":

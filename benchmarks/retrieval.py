@@ -36,23 +36,39 @@ def exact(queries: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, float]:
 
 def main() -> None:
     data, train, test = load_course_data(seed=42)
-    model = build_regularized_model(train, test, data.num_users, data.num_movies, embedding_dim=35,
-                                    regularization_coeff=0.1, gravity_coeff=1.0, init_stddev=0.05, seed=42)
+    model = build_regularized_model(
+        train,
+        test,
+        data.num_users,
+        data.num_movies,
+        embedding_dim=35,
+        regularization_coeff=0.1,
+        gravity_coeff=1.0,
+        init_stddev=0.05,
+        seed=42,
+    )
     model.train(num_iterations=600, learning_rate=20.0, plot_results=False)
     users, movies = model.embeddings["user_id"], model.embeddings["movie_id"]
     queries = users[np.random.default_rng(0).integers(0, len(users), QUERIES)].astype(np.float32)
     for size in (len(movies), 1_000_000):
-        items = movies if size == len(movies) else np.vstack([movies, synthetic_items(movies, size - len(movies), seed=0)])
+        items = (
+            movies
+            if size == len(movies)
+            else np.vstack([movies, synthetic_items(movies, size - len(movies), seed=0)])
+        )
         items = np.ascontiguousarray(items, dtype=np.float32)
         truth, seconds = exact(queries, items)
         print(f"{size:>9,} items  exact: {QUERIES / seconds:>10,.0f} queries/s (baseline)")
         index = HnswIndex(items, m=16, ef_construction=40)
         for ef in (20, 80):
             found = index.search(queries, K, ef_search=ef)
-            print(f"{size:>9,} items  HNSW M=16 ef_search={ef:<3}: {found.queries_per_second:>10,.0f} queries/s "
-                  f"({found.queries_per_second * seconds / QUERIES:.1f}x exact), recall@10 "
-                  f"{recall_at_k(found.ids, truth):.3f}, {found.distances_per_query:,.0f} distances/query "
-                  f"(build {index.build_seconds:.1f} s)")
+            print(
+                f"{size:>9,} items  HNSW M=16 ef_search={ef:<3}: {found.queries_per_second:>10,.0f} "
+                "queries/s "
+                f"({found.queries_per_second * seconds / QUERIES:.1f}x exact), recall@10 "
+                f"{recall_at_k(found.ids, truth):.3f}, {found.distances_per_query:,.0f} distances/query "
+                f"(build {index.build_seconds:.1f} s)"
+            )
 
 
 if __name__ == "__main__":

@@ -52,7 +52,9 @@ def measure(num_ratings: int) -> dict:
     gen = tf.random.Generator.from_seed(0)
     U = tf.Variable(gen.normal([n, DIM], stddev=0.05))
     V = tf.Variable(gen.normal([m, DIM], stddev=0.05))
-    model = CFModel({"user_id": U, "movie_id": V}, lambda: sparse_mean_square_error(A, U, V), jit_compile=False)
+    model = CFModel(
+        {"user_id": U, "movie_id": V}, lambda: sparse_mean_square_error(A, U, V), jit_compile=False
+    )
     iterations = max(5, int(2_000_000 / num_ratings))
     model.train(2, 1.0, plot_results=False, progress=False, log_every=2)  # tracing
     start = time.perf_counter()
@@ -65,22 +67,32 @@ def measure(num_ratings: int) -> dict:
     wals.sweep(sweeps)
     sweep = (time.perf_counter() - start) / sweeps
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"ratings": len(values), "users": n, "movies": m, "gd_iteration_s": gd,
-            "wals_sweep_s": sweep, "peak_rss_mb": peak_mb}
+    return {
+        "ratings": len(values),
+        "users": n,
+        "movies": m,
+        "gd_iteration_s": gd,
+        "wals_sweep_s": sweep,
+        "peak_rss_mb": peak_mb,
+    }
 
 
 def main() -> None:
     print(f"== Scaling: synthetic MovieLens-like data, d={DIM}, one fresh process per size ==")
     rows = []
     for size in SIZES:
-        out = subprocess.run([sys.executable, __file__, "--one", str(size)],
-                             check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(size)], check=True, capture_output=True, text=True
+        ).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
         r = rows[-1]
         dense_gb = r["users"] * r["movies"] * 4 / 1e9
-        print(f"{r['ratings']:>11,} ratings {r['users']:>6} x {r['movies']:>6} (dense would be {dense_gb:5.2f} GB): "
-              f"GD iteration {r['gd_iteration_s'] * 1000:8.1f} ms, WALS sweep {r['wals_sweep_s']:7.2f} s, "
-              f"peak RSS {r['peak_rss_mb']:7.0f} MB")
+        print(
+            f"{r['ratings']:>11,} ratings {r['users']:>6} x {r['movies']:>6} (dense would be "
+            f"{dense_gb:5.2f} GB): "
+            f"GD iteration {r['gd_iteration_s'] * 1000:8.1f} ms, WALS sweep {r['wals_sweep_s']:7.2f} s, "
+            f"peak RSS {r['peak_rss_mb']:7.0f} MB"
+        )
     ratings = np.log([r["ratings"] for r in rows])
     for key, label in (("gd_iteration_s", "GD iteration"), ("wals_sweep_s", "WALS sweep")):
         slope = np.polyfit(ratings, np.log([r[key] for r in rows]), 1)[0]

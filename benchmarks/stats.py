@@ -37,8 +37,12 @@ def plant(course: Path) -> None:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             mine = [c for c in checks if c.exercise == grade_id]
             if mine:
-                lines = [f"✓ {c.label} ({c.points:g} of {c.points:g})" if rng.random() < skill
-                         else f"✗ {c.label} (0 of {c.points:g}): a planted failure" for c in mine]
+                lines = [
+                    f"✓ {c.label} ({c.points:g} of {c.points:g})"
+                    if rng.random() < skill
+                    else f"✗ {c.label} (0 of {c.points:g}): a planted failure"
+                    for c in mine
+                ]
                 cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="\n".join(lines) + "\n")]
         target = course / "autograded" / f"s{i:04d}" / ASSIGNMENT / source.name
         target.parent.mkdir(parents=True)
@@ -56,8 +60,10 @@ def main() -> None:
         start = time.perf_counter()
         write_stats(course, ASSIGNMENT, course / "out")
         seconds = time.perf_counter() - start
-    print(f"movierec stats, {STUDENTS} students of {ASSIGNMENT}: {seconds:.2f} s (goal < 10 s); "
-          f"reading the notebooks alone (baseline) {baseline:.2f} s; ratio {seconds / baseline:.2f}")
+    print(
+        f"movierec stats, {STUDENTS} students of {ASSIGNMENT}: {seconds:.2f} s (goal < 10 s); "
+        f"reading the notebooks alone (baseline) {baseline:.2f} s; ratio {seconds / baseline:.2f}"
+    )
 
 
 if __name__ == "__main__":

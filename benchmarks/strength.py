@@ -29,8 +29,9 @@ def fresh_process_seconds() -> float:
     import_library()
     source = notebook_path(ROOT, SAMPLE_ASSIGNMENT)
     nb = nbformat.read(source, as_version=4)
-    index = next(i for i, c in enumerate(nb.cells)
-                 if c.metadata.get("nbgrader", {}).get("grade_id") == SAMPLE_EXERCISE)
+    index = next(
+        i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == SAMPLE_EXERCISE
+    )
     mutants = all_mutants(SAMPLE_EXERCISE, nb.cells[index].source, library_answers(SAMPLE_EXERCISE))
     seconds = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,11 +60,16 @@ def main() -> None:
     total = time.perf_counter() - start
     per_mutant = total / mutants
     fresh = fresh_process_seconds()
-    print(f"test strength, all six assignments: {mutants} mutants in {total:.0f} s "
-          f"({per_mutant:.2f} s per mutant, notebooks' own cells included; target < 600 s)")
-    print(f"baseline, a fresh kernel per mutant ({SAMPLE_SIZE} mutants of {SAMPLE_EXERCISE}): {fresh:.1f} s per "
-          f"mutant, about {fresh * mutants / 60:.0f} min for the course; one kernel per assignment is "
-          f"{fresh / per_mutant:.0f}x faster")
+    print(
+        f"test strength, all six assignments: {mutants} mutants in {total:.0f} s "
+        f"({per_mutant:.2f} s per mutant, notebooks' own cells included; target < 600 s)"
+    )
+    print(
+        f"baseline, a fresh kernel per mutant ({SAMPLE_SIZE} mutants of {SAMPLE_EXERCISE}): {fresh:.1f} s "
+        "per "
+        f"mutant, about {fresh * mutants / 60:.0f} min for the course; one kernel per assignment is "
+        f"{fresh / per_mutant:.0f}x faster"
+    )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,11 @@ def _port_loop(train, test, num_users, num_movies, initial_u, initial_v):
     """The port's training loop, bugs fixed, from the given initial embeddings."""
 
     def sparse(df):  # the port's build_rating_sparse_tensor: float64 values, not coalesced
-        return torch.sparse_coo_tensor(df[["user_id", "movie_id"]].to_numpy(np.int64).T,
-                                       df["rating"].to_numpy(np.float64), (num_users, num_movies))
+        return torch.sparse_coo_tensor(
+            df[["user_id", "movie_id"]].to_numpy(np.int64).T,
+            df["rating"].to_numpy(np.float64),
+            (num_users, num_movies),
+        )
 
     class PortModel(torch.nn.Module):
         def __init__(self):
@@ -52,8 +55,10 @@ def _port_loop(train, test, num_users, num_movies, initial_u, initial_v):
             self.V = torch.nn.Parameter(torch.tensor(initial_v))
 
         def forward(self, ratings):
-            return (torch.index_select(self.U, 0, ratings.indices()[0, :])
-                    * torch.index_select(self.V, 0, ratings.indices()[1, :])).sum(dim=1)
+            return (
+                torch.index_select(self.U, 0, ratings.indices()[0, :])
+                * torch.index_select(self.V, 0, ratings.indices()[1, :])
+            ).sum(dim=1)
 
     a_train, a_test = sparse(train), sparse(test)
     model = PortModel()
@@ -73,8 +78,9 @@ def _port_loop(train, test, num_users, num_movies, initial_u, initial_v):
 
 
 def _movierec(train, test, num_users, num_movies):
-    model = torch_mf.build_model(train, test, num_users, num_movies, embedding_dim=DIM, init_stddev=STDDEV,
-                                 seed=SEED, device="cpu")
+    model = torch_mf.build_model(
+        train, test, num_users, num_movies, embedding_dim=DIM, init_stddev=STDDEV, seed=SEED, device="cpu"
+    )
     initial = model.embeddings
     start = time.perf_counter()
     results = model.train(ITERATIONS, LR, plot_results=False, progress=False)
@@ -101,9 +107,12 @@ def _student_loss(train, test, num_users, num_movies, initial, mse, compile_step
     a_test = build_rating_sparse_tensor(test, num_users, num_movies)
     U = torch.nn.Parameter(torch.tensor(initial["user_id"]))
     V = torch.nn.Parameter(torch.tensor(initial["movie_id"]))
-    model = CFModel({"user_id": U, "movie_id": V}, lambda: mse(a_train, U, V),
-                    [{"train_error": lambda: mse(a_train, U, V), "test_error": lambda: mse(a_test, U, V)}],
-                    compile=compile_steps)
+    model = CFModel(
+        {"user_id": U, "movie_id": V},
+        lambda: mse(a_train, U, V),
+        [{"train_error": lambda: mse(a_train, U, V), "test_error": lambda: mse(a_test, U, V)}],
+        compile=compile_steps,
+    )
     start = time.perf_counter()
     model.train(10, LR, plot_results=False, progress=False)
     first = time.perf_counter() - start
@@ -128,7 +137,10 @@ def main() -> None:
     data = load_movielens()
     train, test = split_ratings(data.ratings, 0.1, seed=SEED)
     n, m = data.num_users, data.num_movies
-    print(f"== PyTorch track: matrix factorization, d={DIM}, lr {LR:g}, init {STDDEV}, {ITERATIONS} iterations ==")
+    print(
+        f"== PyTorch track: matrix factorization, d={DIM}, lr {LR:g}, init {STDDEV}, {ITERATIONS} "
+        "iterations =="
+    )
     ours, ours_mse, initial = _movierec(train, test, n, m)
     base, base_mse = _port_loop(train, test, n, m, initial["user_id"], initial["movie_id"])
     print(f"(a) movierec CFModel, library loss:     {ours:6.2f} s   test MSE {ours_mse:.4f}")
@@ -139,15 +151,19 @@ def main() -> None:
     print(f"(c) CFModel, a student's dense loss:    {dense:6.2f} s   test MSE {dense_mse:.4f}")
     first, rest, compiled_mse = _student_loss(train, test, n, m, initial, _dense_mse, compile_steps=True)
     compiled = first + rest
-    print(f"(c') the same through torch.compile:    {compiled:6.2f} s   test MSE {compiled_mse:.4f}"
-          f"   (compilation + first 10 steps: {first:.2f} s; the other {ITERATIONS - 10}: {rest:.2f} s)")
+    print(
+        f"(c') the same through torch.compile:    {compiled:6.2f} s   test MSE {compiled_mse:.4f}"
+        f"   (compilation + first 10 steps: {first:.2f} s; the other {ITERATIONS - 10}: {rest:.2f} s)"
+    )
     first, rest, gather_mse = _student_loss(train, test, n, m, initial, _gather_mse)
     gather = first + rest
     print(f"(d) CFModel, a student's gather loss:   {gather:6.2f} s   test MSE {gather_mse:.4f}")
     tf_seconds, tf_mse = _tensorflow_track(train, test, n, m)
     print(f"(e) TensorFlow track's CFModel:         {tf_seconds:6.2f} s   test MSE {tf_mse:.4f}")
-    print(f"ratios to (a): (b) {base / ours:.1f}x, (c) {dense / ours:.2f}, (c') {compiled / ours:.2f}, "
-          f"(d) {gather / ours:.2f}, (e) {tf_seconds / ours:.2f}; (b)/(c) {base / dense:.1f}x")
+    print(
+        f"ratios to (a): (b) {base / ours:.1f}x, (c) {dense / ours:.2f}, (c') {compiled / ours:.2f}, "
+        f"(d) {gather / ours:.2f}, (e) {tf_seconds / ours:.2f}; (b)/(c) {base / dense:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,10 @@ SHARED = "shared"
 DEFAULT_TRACK = "tensorflow"
 
 #: The package that holds each track's framework code.
-TRACK_PACKAGES = {"tensorflow": "movierec_helpers.models.tensorflow", "pytorch": "movierec_helpers.models.torch"}
+TRACK_PACKAGES = {
+    "tensorflow": "movierec_helpers.models.tensorflow",
+    "pytorch": "movierec_helpers.models.torch",
+}
 
 #: The top-level packages each track's framework code imports (and the other track's never does).
 FRAMEWORK_MODULES = {"tensorflow": ("tensorflow", "keras", "tf_keras"), "pytorch": ("torch",)}

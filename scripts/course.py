@@ -28,8 +28,14 @@ STAMP = VENV / ".movierec-installed"
 SUPPORTED = ((3, 11), (3, 13))
 # No news feed or update check: classrooms are often offline, and the pop-up distracts.
 LAB_OPTIONS = ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-NBVAL = ["--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "--nbval-cell-timeout=300",
-         "-p", "tests.nbval_tolerance"]
+NBVAL = [
+    "--nbval",
+    "--nbval-sanitize-with",
+    "tests/nbval_sanitize.cfg",
+    "--nbval-cell-timeout=300",
+    "-p",
+    "tests.nbval_tolerance",
+]
 
 
 def venv_python() -> Path:
@@ -67,8 +73,10 @@ def check_python() -> None:
     """Refuses an interpreter outside the supported range, saying which ones work."""
     version = sys.version_info[:2]
     if not SUPPORTED[0] <= version <= SUPPORTED[1]:
-        sys.exit(f"Python {version[0]}.{version[1]} is not supported: use Python 3.11, 3.12 or 3.13 "
-                 "(e.g. `make PYTHON=python3.12 lab`, or `py -3.12 scripts\\course.py lab` on Windows).")
+        sys.exit(
+            f"Python {version[0]}.{version[1]} is not supported: use Python 3.11, 3.12 or 3.13 "
+            "(e.g. `make PYTHON=python3.12 lab`, or `py -3.12 scripts\\course.py lab` on Windows)."
+        )
 
 
 def extras() -> list[str]:
@@ -92,8 +100,10 @@ def setup() -> Path:
         packages = ["-e", f".[{','.join(extras())}]"]
         if (ROOT / "instructor" / "pyproject.toml").exists():
             packages += ["-e", "./instructor"]
-        _run([python, "-m", "pip", "install", "--quiet", "-c", "constraints.txt", *packages],
-             what="Installing the course's packages")
+        _run(
+            [python, "-m", "pip", "install", "--quiet", "-c", "constraints.txt", *packages],
+            what="Installing the course's packages",
+        )
         STAMP.write_text(fingerprint)
     python = venv_python()
     _run([python, "scripts/install_kernel.py"], what="Registering the movierec kernel")
@@ -110,20 +120,28 @@ def lab() -> int:
     if os.name != "nt" and os.geteuid() == 0:
         options.append("--allow-root")
     env = {**os.environ, "MOVIEREC_PROGRESS": "1"}
-    return subprocess.call([str(venv_bin() / "jupyter"), "lab", "--notebook-dir=notebooks", *options],
-                           cwd=ROOT, env=env)
+    return subprocess.call(
+        [str(venv_bin() / "jupyter"), "lab", "--notebook-dir=notebooks", *options], cwd=ROOT, env=env
+    )
 
 
 def _test_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    return {**os.environ, "PATH": f"{venv_bin()}{os.pathsep}{os.environ.get('PATH', '')}",
-            "MOVIEREC_PROGRESS": os.environ.get("MOVIEREC_PROGRESS", "0"), **(extra or {})}
+    return {
+        **os.environ,
+        "PATH": f"{venv_bin()}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MOVIEREC_PROGRESS": os.environ.get("MOVIEREC_PROGRESS", "0"),
+        **(extra or {}),
+    }
 
 
 def lint() -> int:
-    """ruff over the project's Python code."""
+    """ruff over the project's Python code: its rules (the 110-character lines included) and its format."""
     setup()
-    return subprocess.call([str(venv_bin() / "ruff"), "check", "movierec_helpers", "instructor", "benchmarks",
-                            "tests", "scripts"], cwd=ROOT, env=_test_env())
+    folders = ["movierec_helpers", "instructor", "benchmarks", "tests", "scripts"]
+    ruff = str(venv_bin() / "ruff")
+    return subprocess.call([ruff, "check", *folders], cwd=ROOT, env=_test_env()) or subprocess.call(
+        [ruff, "format", "--check", *folders], cwd=ROOT, env=_test_env()
+    )
 
 
 def test(fast: bool = False) -> int:
@@ -132,12 +150,36 @@ def test(fast: bool = False) -> int:
     if not (ROOT / "solutions").exists():  # a student hand-out: its own set-up tests
         return subprocess.call([str(python), "-m", "pytest", "-q", "tests"], cwd=ROOT, env=_test_env())
     if fast:
-        return subprocess.call([str(python), "-m", "pytest", "-q", "-m", "not slow", "tests", "--ignore=tests/browser",
-                                "--ignore=tests/slurm"],
-                               cwd=ROOT, env=_test_env())
+        return subprocess.call(
+            [
+                str(python),
+                "-m",
+                "pytest",
+                "-q",
+                "-m",
+                "not slow",
+                "tests",
+                "--ignore=tests/browser",
+                "--ignore=tests/slurm",
+            ],
+            cwd=ROOT,
+            env=_test_env(),
+        )
     return lint() or subprocess.call(
-        [str(python), "-m", "pytest", "-q", "tests", "solutions", "--ignore=tests/browser", "--ignore=tests/slurm", *NBVAL],
-        cwd=ROOT, env=_test_env())
+        [
+            str(python),
+            "-m",
+            "pytest",
+            "-q",
+            "tests",
+            "solutions",
+            "--ignore=tests/browser",
+            "--ignore=tests/slurm",
+            *NBVAL,
+        ],
+        cwd=ROOT,
+        env=_test_env(),
+    )
 
 
 def test_perturbed() -> int:
@@ -147,18 +189,31 @@ def test_perturbed() -> int:
     CPU's vector ones (``ATEN_CPU_CAPABILITY=default``), one OpenMP thread.
     """
     python = setup()
-    return subprocess.call([str(python), "-m", "pytest", "-q", "solutions", *NBVAL], cwd=ROOT,
-                           env=_test_env({"TF_ENABLE_ONEDNN_OPTS": "0", "TF_NUM_INTRAOP_THREADS": "1",
-                                          "ATEN_CPU_CAPABILITY": "default", "OMP_NUM_THREADS": "1"}))
+    return subprocess.call(
+        [str(python), "-m", "pytest", "-q", "solutions", *NBVAL],
+        cwd=ROOT,
+        env=_test_env(
+            {
+                "TF_ENABLE_ONEDNN_OPTS": "0",
+                "TF_NUM_INTRAOP_THREADS": "1",
+                "ATEN_CPU_CAPABILITY": "default",
+                "OMP_NUM_THREADS": "1",
+            }
+        ),
+    )
 
 
 def find_python(version: str) -> str:
     """An interpreter of ``version`` (e.g. "3.13"): on PATH, or one of pyenv's."""
-    candidates = [f"python{version}", *sorted(str(p) for p in Path.home().glob(f".pyenv/versions/{version}*/bin/python{version}"))]
+    candidates = [
+        f"python{version}",
+        *sorted(str(p) for p in Path.home().glob(f".pyenv/versions/{version}*/bin/python{version}")),
+    ]
     for candidate in candidates:
         try:
-            done = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True,
-                                  text=True)
+            done = subprocess.run(
+                [candidate, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True
+            )
         except OSError:
             continue
         if done.returncode == 0 and done.stdout.strip() == str(tuple(int(x) for x in version.split("."))):
@@ -176,7 +231,8 @@ def _baseline(constraints: Path) -> dict[str, str]:
 
 
 def test_colab() -> int:
-    """Colab's versions (constraints-colab.txt) with Python 3.13: installing changes none; every notebook grades."""
+    """Colab's versions (constraints-colab.txt) with Python 3.13: installing changes none; every notebook
+    grades."""
     venv = ROOT / ".venv-colab"
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     constraints = ROOT / "constraints-colab.txt"
@@ -184,46 +240,81 @@ def test_colab() -> int:
     if not python.exists():
         _run([find_python("3.13"), "-m", "venv", venv], what="Creating the Colab-like environment")
         _run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], what="Upgrading pip")
-        _run([python, "-m", "pip", "install", "--quiet", *(f"{n}=={v}" for n, v in baseline.items())],
-             what="Installing Colab's versions")
-    done = subprocess.run([str(python), "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-", "-e", "."],
-                          cwd=ROOT, capture_output=True, text=True)
+        _run(
+            [python, "-m", "pip", "install", "--quiet", *(f"{n}=={v}" for n, v in baseline.items())],
+            what="Installing Colab's versions",
+        )
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-", "-e", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         print(done.stderr[-3000:], file=sys.stderr)
         sys.exit("pip cannot install the course over Colab's versions; the lines above say why.")
     report = json.loads(done.stdout)
-    changed = {item["metadata"]["name"].lower().replace("_", "-"): item["metadata"]["version"]
-               for item in report["install"]}
+    changed = {
+        item["metadata"]["name"].lower().replace("_", "-"): item["metadata"]["version"]
+        for item in report["install"]
+    }
     moved = {n: (baseline[n], v) for n, v in changed.items() if n in baseline and v != baseline[n]}
     if moved:
-        print("installing the course would change Colab's packages: "
-              + ", ".join(f"{n} {old} -> {new}" for n, (old, new) in sorted(moved.items())), file=sys.stderr)
+        print(
+            "installing the course would change Colab's packages: "
+            + ", ".join(f"{n} {old} -> {new}" for n, (old, new) in sorted(moved.items())),
+            file=sys.stderr,
+        )
         return 1
-    print(f"installing the course changes none of Colab's {len(baseline)} packages "
-          f"(adds {', '.join(sorted(n for n in changed if n != 'movierec')) or 'nothing'})")
+    print(
+        f"installing the course changes none of Colab's {len(baseline)} packages "
+        f"(adds {', '.join(sorted(n for n in changed if n != 'movierec')) or 'nothing'})"
+    )
     _run([python, "-m", "pip", "install", "--quiet", "-e", "."], what="Installing the course")
-    return subprocess.call([str(python), "tests/compat/run_notebooks.py", "--kernel", "python3",
-                            "--track", "tensorflow"], cwd=ROOT,
-                           env={**os.environ, "MOVIEREC_PROGRESS": "0"})
+    return subprocess.call(
+        [str(python), "tests/compat/run_notebooks.py", "--kernel", "python3", "--track", "tensorflow"],
+        cwd=ROOT,
+        env={**os.environ, "MOVIEREC_PROGRESS": "0"},
+    )
 
 
 def test_oldest() -> int:
-    """The declared floors: the oldest Python and the lowest version of every direct dependency; every notebook grades."""
+    """The declared floors: the oldest Python and the lowest version of every direct dependency; every
+    notebook grades."""
     venv = ROOT / ".venv-oldest"
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if not python.exists():
         _run([find_python("3.11"), "-m", "venv", venv], what="Creating the oldest environment")
         _run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "uv"], what="Installing uv")
-    _run([python, "-m", "uv", "pip", "install", "--quiet", "--python", python, "--resolution", "lowest-direct",
-          "-e", "."], what="Installing the course at its floors")
-    listed = subprocess.run([str(python), "-m", "pip", "list", "--format", "json"], capture_output=True, text=True)
+    _run(
+        [
+            python,
+            "-m",
+            "uv",
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            python,
+            "--resolution",
+            "lowest-direct",
+            "-e",
+            ".",
+        ],
+        what="Installing the course at its floors",
+    )
+    listed = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format", "json"], capture_output=True, text=True
+    )
     versions = {p["name"].lower(): p["version"] for p in json.loads(listed.stdout)}
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     names = [d.split(">")[0].split("=")[0].strip().lower() for d in declared]
     print("floors installed: " + ", ".join(f"{n} {versions.get(n, '?')}" for n in names))
-    return subprocess.call([str(python), "tests/compat/run_notebooks.py", "--kernel", "python3",
-                            "--track", "tensorflow"], cwd=ROOT,
-                           env={**os.environ, "MOVIEREC_PROGRESS": "0"})
+    return subprocess.call(
+        [str(python), "tests/compat/run_notebooks.py", "--kernel", "python3", "--track", "tensorflow"],
+        cwd=ROOT,
+        env={**os.environ, "MOVIEREC_PROGRESS": "0"},
+    )
 
 
 def check(notebook: str) -> int:
@@ -233,19 +324,30 @@ def check(notebook: str) -> int:
 
 
 def test_slurm() -> int:
-    """A one-node Slurm on this machine (root), then the class graded through two Slurm jobs (dask-jobqueue)."""
+    """A one-node Slurm on this machine (root), then the class graded through two Slurm jobs (dask-
+    jobqueue)."""
     python = setup()
     if subprocess.call(["sh", str(ROOT / "tests" / "slurm" / "start_slurm.sh")]) != 0:
         return 1
-    _run([python, "-m", "pip", "install", "-q", "-e", "./instructor[slurm]", "-c", "constraints.txt"],
-         what="Installing dask-jobqueue")
+    _run(
+        [python, "-m", "pip", "install", "-q", "-e", "./instructor[slurm]", "-c", "constraints.txt"],
+        what="Installing dask-jobqueue",
+    )
     return subprocess.call([str(python), "-m", "pytest", "-q", "tests/slurm"], cwd=ROOT, env=_test_env())
 
 
 def main(argv: list[str]) -> int:
-    commands = {"setup": lambda: setup() and 0, "lab": lab, "lint": lint, "test": test,
-                "test-fast": lambda: test(fast=True), "test-perturbed": test_perturbed, "test-colab": test_colab,
-                "test-oldest": test_oldest, "test-slurm": test_slurm}
+    commands = {
+        "setup": lambda: setup() and 0,
+        "lab": lab,
+        "lint": lint,
+        "test": test,
+        "test-fast": lambda: test(fast=True),
+        "test-perturbed": test_perturbed,
+        "test-colab": test_colab,
+        "test-oldest": test_oldest,
+        "test-slurm": test_slurm,
+    }
     if len(argv) == 2 and argv[0] == "check":
         return check(argv[1])
     if len(argv) != 1 or argv[0] not in commands:

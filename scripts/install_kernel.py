@@ -23,11 +23,13 @@ KERNEL_OPTIONS = [
     # advice for library authors, not for students. In an interactive shell TensorFlow sets its
     # logger to INFO and prints to stdout unless the root logger has a handler: give it one
     # that shows errors only, and keep TensorFlow's logger at errors.
-    "--IPKernelApp.exec_lines=[" + repr(
+    "--IPKernelApp.exec_lines=["
+    + repr(
         "import logging as _logging, sys as _sys; _handler = _logging.StreamHandler(_sys.stderr); "
         "_handler.setLevel(_logging.ERROR); _logging.getLogger().addHandler(_handler); "
         "_logging.getLogger('tensorflow').setLevel(_logging.ERROR); del _logging, _sys, _handler"
-    ) + "]",
+    )
+    + "]",
 ]
 ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -39,8 +41,17 @@ ENV = {
 def install() -> Path:
     """Installs the kernel spec and returns its folder."""
     subprocess.run(
-        [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", NAME,
-         "--display-name", "Python 3 (movierec)"],
+        [
+            sys.executable,
+            "-m",
+            "ipykernel",
+            "install",
+            "--sys-prefix",
+            "--name",
+            NAME,
+            "--display-name",
+            "Python 3 (movierec)",
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
     )

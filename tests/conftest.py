@@ -32,12 +32,15 @@ def _sandbox_missing() -> str | None:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skips the tests that grade in the sandbox, with the reason, where no sandbox can be made (macOS, Windows)."""
+    """Skips the tests that grade in the sandbox, with the reason, where no sandbox can be made (macOS,
+    Windows)."""
     needing = [item for item in items if item.get_closest_marker("sandbox")]
     why = _sandbox_missing() if needing else None
     if why:
         for item in needing:
-            item.add_marker(pytest.mark.skip(reason=f"needs the grading sandbox, which cannot be made here: {why}"))
+            item.add_marker(
+                pytest.mark.skip(reason=f"needs the grading sandbox, which cannot be made here: {why}")
+            )
 
 
 @pytest.fixture(scope="session")
@@ -50,30 +53,37 @@ def ml100k():
 NAME = "01_exploring_movielens"
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 # A typical mistake: fewest ratings first.
-WRONG_MOST_RATED = ('def most_rated(ratings, movies, n=10):\n'
-                    '    stats = ratings.groupby("movie_id")["rating"].agg(["count", "mean"]).reset_index()\n'
-                    '    stats = stats.rename(columns={"count": "rating count", "mean": "rating mean"})\n'
-                    '    table = stats.merge(movies[["movie_id", "title"]], on="movie_id")\n'
-                    '    table = table.sort_values(["rating count", "movie_id"], ascending=[True, True])\n'
-                    '    return table[["title", "rating count", "rating mean"]].head(n).reset_index(drop=True)\n')
+WRONG_MOST_RATED = (
+    "def most_rated(ratings, movies, n=10):\n"
+    '    stats = ratings.groupby("movie_id")["rating"].agg(["count", "mean"]).reset_index()\n'
+    '    stats = stats.rename(columns={"count": "rating count", "mean": "rating mean"})\n'
+    '    table = stats.merge(movies[["movie_id", "title"]], on="movie_id")\n'
+    '    table = table.sort_values(["rating count", "movie_id"], ascending=[True, True])\n'
+    '    return table[["title", "rating count", "rating mean"]].head(n).reset_index(drop=True)\n'
+)
 
 
-def _student_copy_of(folder: Path, *, answers: bool = True, replace: dict | None = None, name: str = NAME) -> Path:
+def _student_copy_of(
+    folder: Path, *, answers: bool = True, replace: dict | None = None, name: str = NAME
+) -> Path:
     """The released notebook, its exercises answered as a student would (the solutions' code)."""
-    solved = {c.metadata["nbgrader"]["grade_id"]: c.source
-              for c in nbformat.read(ROOT / "solutions" / NAME / f"{NAME}.ipynb", as_version=4).cells
-              if c.metadata.get("nbgrader", {}).get("solution")}
+    solved = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in nbformat.read(ROOT / "solutions" / NAME / f"{NAME}.ipynb", as_version=4).cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     nb = nbformat.read(ROOT / "notebooks" / NAME / f"{NAME}.ipynb", as_version=4)
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if answers and grade_id in solved:
-            cell.source = "\n".join(line for line in solved[grade_id].splitlines() if line.strip() not in MARKERS)
+            cell.source = "\n".join(
+                line for line in solved[grade_id].splitlines() if line.strip() not in MARKERS
+            )
         if replace and grade_id in replace:
             cell.source = replace[grade_id]
     path = folder / f"{name}.ipynb"
     nbformat.write(nb, path)
     return path
-
 
 
 @pytest.fixture

@@ -100,7 +100,9 @@ def _without_data(spec: dict, names: list[str | None]) -> str:
     return json.dumps(stripped, sort_keys=True)
 
 
-def _compare_rows(ref: list, test: list, layout: set[str], where: str, timing: frozenset[str] = frozenset()) -> None:
+def _compare_rows(
+    ref: list, test: list, layout: set[str], where: str, timing: frozenset[str] = frozenset()
+) -> None:
     if len(ref) != len(test):
         raise Mismatch(f"{where}: {len(test)} rows, the stored chart has {len(ref)}")
     for i, (a, b) in enumerate(zip(ref, test)):
@@ -115,16 +117,26 @@ def _compare_rows(ref: list, test: list, layout: set[str], where: str, timing: f
             if key in layout:
                 continue
             if key in timing:
-                if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
-                           for v in (x, y)):
-                    raise Mismatch(f"{where} row {i}, timing field {key!r}: {y!r} is not a finite positive number")
+                if not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+                    for v in (x, y)
+                ):
+                    raise Mismatch(
+                        f"{where} row {i}, timing field {key!r}: {y!r} is not a finite positive number"
+                    )
                 continue
             if isinstance(x, float) or isinstance(y, float):
-                if not (isinstance(x, (int, float)) and isinstance(y, (int, float))) or isinstance(x, bool) or isinstance(y, bool):
+                if (
+                    not (isinstance(x, (int, float)) and isinstance(y, (int, float)))
+                    or isinstance(x, bool)
+                    or isinstance(y, bool)
+                ):
                     raise Mismatch(f"{where} row {i}, {key!r}: {y!r} != stored {x!r}")
                 if not math.isclose(x, y, rel_tol=FLOAT_REL, abs_tol=FLOAT_ABS):
-                    raise Mismatch(f"{where} row {i}, {key!r}: {y!r} differs from stored {x!r} by more "
-                                   f"than rel {FLOAT_REL} / abs {FLOAT_ABS}")
+                    raise Mismatch(
+                        f"{where} row {i}, {key!r}: {y!r} differs from stored {x!r} by more "
+                        f"than rel {FLOAT_REL} / abs {FLOAT_ABS}"
+                    )
             elif x != y:
                 raise Mismatch(f"{where} row {i}, {key!r}: {y!r} != stored {x!r}")
     for key in layout:
@@ -137,8 +149,10 @@ def _compare_rows(ref: list, test: list, layout: set[str], where: str, timing: f
             values[label] = math.sqrt(sum((v - mean) ** 2 for v in column) / max(len(column), 1))
         low, high = sorted(values.values())
         if high > 0 and (low == 0 or high / low > LAYOUT_SPREAD):
-            raise Mismatch(f"{where}: spread of layout field {key!r} is {values['new']:.3g}, "
-                           f"stored {values['stored']:.3g} (more than {LAYOUT_SPREAD}x apart)")
+            raise Mismatch(
+                f"{where}: spread of layout field {key!r} is {values['new']:.3g}, "
+                f"stored {values['stored']:.3g} (more than {LAYOUT_SPREAD}x apart)"
+            )
 
 
 def compare_vegalite(ref: dict, test: dict) -> None:
@@ -171,8 +185,10 @@ def compare_text(ref: str, test: str) -> None:
         x, y = float(a), float(b)
         unit = max(_last_digit_unit(a), _last_digit_unit(b))
         if abs(x - y) > unit * 1.0001 and not math.isclose(x, y, rel_tol=TEXT_REL):
-            raise Mismatch(f"number {b} differs from stored {a} by more than one unit in the last "
-                           f"digit or rel {TEXT_REL}")
+            raise Mismatch(
+                f"number {b} differs from stored {a} by more than one unit in the last "
+                f"digit or rel {TEXT_REL}"
+            )
 
 
 # ---------------------------------------------------------------- nbval hook

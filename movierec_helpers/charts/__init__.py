@@ -23,6 +23,15 @@ from movierec_helpers.charts.retrieval import catalogue_scaling_chart, recall_co
 from movierec_helpers.charts.tradeoffs import tradeoff_chart
 
 __all__ = [
-    "catalogue_scaling_chart", "recall_cost_chart", "tradeoff_chart", "embedding_norm_chart", "embedding_scatter", "enable_offline_renderer",
-    "movie_histograms", "rounded", "sliced_histograms", "training_curves", "user_histograms",
+    "catalogue_scaling_chart",
+    "recall_cost_chart",
+    "tradeoff_chart",
+    "embedding_norm_chart",
+    "embedding_scatter",
+    "enable_offline_renderer",
+    "movie_histograms",
+    "rounded",
+    "sliced_histograms",
+    "training_curves",
+    "user_histograms",
 ]

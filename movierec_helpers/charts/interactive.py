@@ -85,7 +85,9 @@ def filtered_histogram(field: str, label: str, selection, count_label: str = "co
     base = (
         alt.Chart()
         .mark_bar()
-        .encode(x=alt.X(f"{field}:Q", bin=alt.Bin(maxbins=10), title=label), y=alt.Y("count()", title=count_label))
+        .encode(
+            x=alt.X(f"{field}:Q", bin=alt.Bin(maxbins=10), title=label), y=alt.Y("count()", title=count_label)
+        )
         .properties(width=HISTOGRAM_WIDTH)
     )
     return alt.layer(
@@ -94,7 +96,9 @@ def filtered_histogram(field: str, label: str, selection, count_label: str = "co
     )
 
 
-def category_selector(field: str, selection, count_label: str = "count", scheme: str = "category20") -> alt.Chart:
+def category_selector(
+    field: str, selection, count_label: str = "count", scheme: str = "category20"
+) -> alt.Chart:
     """Bar chart of counts per category; click a bar to select it, shift-click for more."""
     return (
         alt.Chart()
@@ -164,9 +168,7 @@ def embedding_norm_chart(
         The panels side by side.
     """
     counts = np.bincount(ratings["movie_id"].to_numpy(), minlength=len(movies))
-    table = pd.DataFrame(
-        {"title": movies["title"], "genre": movies["genre"], "num_ratings": counts}
-    )
+    table = pd.DataFrame({"title": movies["title"], "genre": movies["genre"], "num_ratings": counts})
     # Field names stay plain: Vega-Lite reads "." in a field name as a nested field, so a
     # model called "init 0.5" would give a blank panel.
     for i, vectors in enumerate(movie_embeddings.values()):

@@ -23,17 +23,31 @@ def recall_cost_chart(measurements: pd.DataFrame) -> alt.HConcatChart:
     Returns:
         Two panels side by side, one line per ``M``; hover a point for its parameters.
     """
-    table = rounded(measurements[["M", "ef_search", "recall@10", "distances per query", "queries per second"]], 4)
-    base = alt.Chart(table).mark_line(point=True).encode(
-        y=alt.Y("recall@10:Q", title="recall@10 against exact search", scale=alt.Scale(zero=False)),
-        color=alt.Color("M:O", title="M (neighbours per node)"),
-        tooltip=["M:O", "ef_search:Q", "recall@10:Q", "distances per query:Q", "queries per second:Q"],
+    table = rounded(
+        measurements[["M", "ef_search", "recall@10", "distances per query", "queries per second"]], 4
     )
-    cost = base.encode(x=alt.X("distances per query:Q", title="distances computed per query (machine-independent cost)"))
-    speed = base.encode(x=alt.X("queries per second:Q", title="queries per second (this machine, one thread)",
-                                scale=alt.Scale(type="log")))
+    base = (
+        alt.Chart(table)
+        .mark_line(point=True)
+        .encode(
+            y=alt.Y("recall@10:Q", title="recall@10 against exact search", scale=alt.Scale(zero=False)),
+            color=alt.Color("M:O", title="M (neighbours per node)"),
+            tooltip=["M:O", "ef_search:Q", "recall@10:Q", "distances per query:Q", "queries per second:Q"],
+        )
+    )
+    cost = base.encode(
+        x=alt.X("distances per query:Q", title="distances computed per query (machine-independent cost)")
+    )
+    speed = base.encode(
+        x=alt.X(
+            "queries per second:Q",
+            title="queries per second (this machine, one thread)",
+            scale=alt.Scale(type="log"),
+        )
+    )
     return alt.hconcat(cost.properties(width=300), speed.properties(width=300)).properties(
-        usermeta={"movierec": {"timing_fields": ["queries per second"]}})
+        usermeta={"movierec": {"timing_fields": ["queries per second"]}}
+    )
 
 
 def catalogue_scaling_chart(table: pd.DataFrame) -> alt.Chart:
@@ -47,11 +61,15 @@ def catalogue_scaling_chart(table: pd.DataFrame) -> alt.Chart:
         A log-log line chart, one line per method.
     """
     return (
-        alt.Chart(rounded(table[["items", "method", "ms per query"]], 4), title="Search time as the catalogue grows")
+        alt.Chart(
+            rounded(table[["items", "method", "ms per query"]], 4), title="Search time as the catalogue grows"
+        )
         .mark_line(point=True)
         .encode(
             x=alt.X("items:Q", title="items in the catalogue", scale=alt.Scale(type="log")),
-            y=alt.Y("ms per query:Q", title="milliseconds per query (this machine)", scale=alt.Scale(type="log")),
+            y=alt.Y(
+                "ms per query:Q", title="milliseconds per query (this machine)", scale=alt.Scale(type="log")
+            ),
             color=alt.Color("method:N", title="search"),
         )
         .properties(width=360, usermeta={"movierec": {"timing_fields": ["ms per query"]}})

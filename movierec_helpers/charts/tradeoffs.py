@@ -23,7 +23,9 @@ def tradeoff_chart(table: pd.DataFrame, parameter: str) -> alt.HConcatChart:
         alt.Chart()
         .mark_line(point=True)
         .encode(
-            x=alt.X(f"{parameter}:Q", title=f"{parameter} (1 = relevance only)", scale=alt.Scale(reverse=True)),
+            x=alt.X(
+                f"{parameter}:Q", title=f"{parameter} (1 = relevance only)", scale=alt.Scale(reverse=True)
+            ),
             y=alt.Y(f"{metric}:Q", title=metric, scale=alt.Scale(zero=False)),
             tooltip=[f"{parameter}:Q", alt.Tooltip(f"{metric}:Q", format=".3f")],
         )

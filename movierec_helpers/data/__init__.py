@@ -30,9 +30,17 @@ BUNDLED_VARIANT = "100k"
 REMOTE_VARIANTS = tuple(download.ARCHIVES)
 
 __all__ = [
-    "BUNDLED_VARIANT", "REMOTE_VARIANTS", "RATING_COLUMNS", "DataError", "MovieLens",
-    "load_course_data", "load_movielens", "permutation_split", "rating_statistics",
-    "split_ratings", "validate_ratings",
+    "BUNDLED_VARIANT",
+    "REMOTE_VARIANTS",
+    "RATING_COLUMNS",
+    "DataError",
+    "MovieLens",
+    "load_course_data",
+    "load_movielens",
+    "permutation_split",
+    "rating_statistics",
+    "split_ratings",
+    "validate_ratings",
 ]
 
 
@@ -68,8 +76,6 @@ def load_movielens(
         return download.load_remote_variant(variant, genre_seed=genre_seed, cache_dir=cache_dir)
     known = ", ".join(repr(v) for v in (BUNDLED_VARIANT, *REMOTE_VARIANTS))
     raise ValueError(f"Unknown MovieLens variant {variant!r}. Choose one of {known}.")
-
-
 
 
 def load_course_data(

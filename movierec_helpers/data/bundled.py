@@ -42,9 +42,7 @@ def _read_ml100k(data_dir: Path | None) -> dict[str, bytes]:
     )
     sums_path = folder / "SHA256SUMS"
     try:
-        expected = dict(
-            reversed(line.split()) for line in sums_path.read_text().splitlines() if line.strip()
-        )
+        expected = dict(reversed(line.split()) for line in sums_path.read_text().splitlines() if line.strip())
     except (OSError, ValueError) as exc:
         raise DataError(f"Cannot read the checksum file {sums_path}: {exc}. {fix}") from exc
     raw = {}
@@ -103,5 +101,3 @@ def _parse_ml100k(raw: dict[str, bytes], *, genre_seed: int) -> MovieLens:
         }
     )
     return check_dataset(MovieLens(ratings=ratings, movies=movies, users=users, variant="100k"))
-
-

@@ -61,9 +61,7 @@ def load_remote_variant(
     return check_dataset(parse(folder, genre_seed=genre_seed))
 
 
-def ensure_downloaded(
-    variant: str, *, cache_dir: str | Path | None = None, base_url: str = BASE_URL
-) -> Path:
+def ensure_downloaded(variant: str, *, cache_dir: str | Path | None = None, base_url: str = BASE_URL) -> Path:
     """Returns the cached, extracted archive folder of ``variant``, downloading it if absent."""
     name = ARCHIVES[variant]
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
@@ -136,9 +134,7 @@ def _assemble(
     user_index, user_originals = _zero_based(ratings["userId"])
     movie_lookup = dict(zip(movies["movieId"], movie_index))
     names, years = _split_title(movies["title"])
-    genres = [
-        [] if g == "(no genres listed)" else g.split("|") for g in movies["genres"].astype(str)
-    ]
+    genres = [[] if g == "(no genres listed)" else g.split("|") for g in movies["genres"].astype(str)]
     movie_table = movies_frame(movie_index.to_numpy(), names, years, genres, genre_seed)
     rating_table = pd.DataFrame(
         {
@@ -170,9 +166,7 @@ def _parse_latest_small(folder: Path, *, genre_seed: int) -> MovieLens:
 
 def _parse_1m(folder: Path, *, genre_seed: int) -> MovieLens:
     def read(name: str, cols: list[str]) -> pd.DataFrame:
-        return pd.read_csv(
-            folder / name, sep="::", engine="python", names=cols, encoding="latin-1"
-        )
+        return pd.read_csv(folder / name, sep="::", engine="python", names=cols, encoding="latin-1")
 
     ratings = read("ratings.dat", ["userId", "movieId", "rating", "timestamp"])
     movies = read("movies.dat", ["movieId", "title", "genres"])

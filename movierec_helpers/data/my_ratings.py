@@ -67,8 +67,9 @@ def add_my_ratings(data: MovieLens, my_ratings: pd.DataFrame) -> tuple[MovieLens
         ratings = data.ratings[data.ratings["user_id"] != user_id]
     else:
         user_id = data.num_users
-        you = pd.DataFrame({"user_id": [user_id], "age": [pd.NA], "sex": [pd.NA], "occupation": [YOU],
-                            "zip_code": [pd.NA]})
+        you = pd.DataFrame(
+            {"user_id": [user_id], "age": [pd.NA], "sex": [pd.NA], "occupation": [YOU], "zip_code": [pd.NA]}
+        )
         users = pd.concat([data.users, you], ignore_index=True)
         ratings = data.ratings
     new = my_ratings.assign(user_id=user_id, timestamp=0)[["user_id", "movie_id", "rating", "timestamp"]]
@@ -96,11 +97,17 @@ def rating_form(movies: pd.DataFrame, path: str | Path = "my_ratings.csv"):
         if not search.value:
             status.value = "Pick a title from the list: type part of it, then choose the full title."
             return
-        saved = pd.concat([saved[saved["title"] != search.value],
-                           pd.DataFrame({"title": [search.value], "rating": [stars.value]})])
+        saved = pd.concat(
+            [
+                saved[saved["title"] != search.value],
+                pd.DataFrame({"title": [search.value], "rating": [stars.value]}),
+            ]
+        )
         saved.to_csv(path, index=False)
-        status.value = (f"saved {search.value}: {stars.value} ({len(saved)} ratings in {path}). "
-                        "Run this cell and the ones below again to see your recommendations.")
+        status.value = (
+            f"saved {search.value}: {stars.value} ({len(saved)} ratings in {path}). "
+            "Run this cell and the ones below again to see your recommendations."
+        )
 
     add.on_click(on_add)
     return widgets.VBox([widgets.HBox([search, stars, add]), status])

@@ -23,9 +23,7 @@ def permutation_split(num_rows: int, holdout_fraction: float, *, seed: int) -> t
         ValueError: ``holdout_fraction`` is not strictly between 0 and 1.
     """
     if not 0.0 < holdout_fraction < 1.0:
-        raise ValueError(
-            f"holdout_fraction must be strictly between 0 and 1, got {holdout_fraction}."
-        )
+        raise ValueError(f"holdout_fraction must be strictly between 0 and 1, got {holdout_fraction}.")
     order = np.random.default_rng(seed).permutation(num_rows)
     num_test = int(round(holdout_fraction * num_rows))
     return np.sort(order[num_test:]), np.sort(order[:num_test])
@@ -51,5 +49,3 @@ def split_ratings(
     validate_ratings(ratings)
     train_rows, test_rows = permutation_split(len(ratings), holdout_fraction, seed=seed)
     return ratings.iloc[train_rows], ratings.iloc[test_rows]
-
-

@@ -61,8 +61,7 @@ def movies_frame(
     rng = np.random.default_rng(genre_seed)
     one_genre = [str(rng.choice(g)) if g else "Other" for g in genres]
     titles = [
-        name if pd.isna(year) else f"{name} ({year})"
-        for name, year in zip(names.tolist(), years.tolist())
+        name if pd.isna(year) else f"{name} ({year})" for name, year in zip(names.tolist(), years.tolist())
     ]
     return pd.DataFrame(
         {

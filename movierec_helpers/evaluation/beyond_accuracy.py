@@ -13,7 +13,8 @@ import numpy as np
 
 
 def intra_list_diversity(lists: Sequence[Sequence[int]], item_vectors: np.ndarray) -> float:
-    """Mean over lists of the mean ``1 - cosine`` between the items of a list (pairs of distinct positions)."""
+    """Mean over lists of the mean ``1 - cosine`` between the items of a list (pairs of distinct
+    positions)."""
     vectors = np.asarray(item_vectors, dtype=np.float64)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)

@@ -42,12 +42,18 @@ def norms_by_popularity(
     num_movies = next(iter(sizes.values()))
     movie_ids = ratings["movie_id"].to_numpy()
     if len(movie_ids) and (movie_ids.min() < 0 or movie_ids.max() >= num_movies):
-        raise ValueError(f"ratings name movie ids outside 0..{num_movies - 1}: train on the same movies table")
+        raise ValueError(
+            f"ratings name movie ids outside 0..{num_movies - 1}: train on the same movies table"
+        )
     counts = np.bincount(movie_ids, minlength=num_movies)
     band = np.searchsorted(edges, counts, side="right") - 1
     labels = [f"{lo}-{hi - 1} ratings" for lo, hi in zip(edges, edges[1:])] + [f"{edges[-1]}+ ratings"]
-    table = pd.DataFrame({"movies": np.bincount(band, minlength=len(edges))}, index=pd.Index(labels, name="band"))
+    table = pd.DataFrame(
+        {"movies": np.bincount(band, minlength=len(edges))}, index=pd.Index(labels, name="band")
+    )
     for name, vectors in movie_embeddings.items():
         norms = np.linalg.norm(np.asarray(vectors, dtype=float), axis=1)
-        table[name] = pd.Series(norms).groupby(band).mean().reindex(range(len(edges))).round(decimals).to_numpy()
+        table[name] = (
+            pd.Series(norms).groupby(band).mean().reindex(range(len(edges))).round(decimals).to_numpy()
+        )
     return table

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def project_tsne(vectors: np.ndarray, *, seed: int, perplexity: float = 40.0, max_iter: int = 400) -> np.ndarray:
+def project_tsne(
+    vectors: np.ndarray, *, seed: int, perplexity: float = 40.0, max_iter: int = 400
+) -> np.ndarray:
     """Projects embeddings to 2-D with t-SNE on cosine distances.
 
     Args:

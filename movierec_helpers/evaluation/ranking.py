@@ -78,7 +78,9 @@ def rank_against_heldout(
     # NumPy, not ranking_metrics: both tracks call this, and the PyTorch track's kernels must
     # not load TensorFlow. Same protocol and tie order (the lower id first, as tf.math.top_k).
     relevant = np.zeros(scores.shape, dtype=bool)
-    for row, (held, seen) in enumerate(zip(lists_per_user(heldout, user_ids), lists_per_user(inputs, user_ids))):
+    for row, (held, seen) in enumerate(
+        zip(lists_per_user(heldout, user_ids), lists_per_user(inputs, user_ids))
+    ):
         relevant[row, held] = True
         scores[row, seen] = -np.inf
     top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
@@ -112,6 +114,8 @@ def ndcg_at_k(ranked: Sequence[int], relevant: Sequence[int], k: int = 10) -> fl
     wanted = set(int(i) for i in relevant)
     if not wanted or k <= 0:
         return 0.0
-    dcg = sum(1.0 / np.log2(position + 2) for position, item in enumerate(list(ranked)[:k]) if int(item) in wanted)
+    dcg = sum(
+        1.0 / np.log2(position + 2) for position, item in enumerate(list(ranked)[:k]) if int(item) in wanted
+    )
     ideal = sum(1.0 / np.log2(position + 2) for position in range(min(k, len(wanted))))
     return float(dcg / ideal)

@@ -33,8 +33,7 @@ def compute_scores(
     items = np.asarray(item_embeddings, dtype=np.float64)
     if query.ndim != 1 or items.ndim != 2 or items.shape[1] != query.shape[0]:
         raise ValueError(
-            f"Expected a query of shape [d] and items of shape [N, d], got {query.shape} "
-            f"and {items.shape}."
+            f"Expected a query of shape [d] and items of shape [N, d], got {query.shape} and {items.shape}."
         )
     if measure == DOT:
         return items @ query

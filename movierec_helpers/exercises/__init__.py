@@ -20,4 +20,14 @@ from movierec_helpers.exercises.checks import (
 )
 from movierec_helpers.exercises.reference import ReferenceSolutionUsed, library_answers, reference_solution
 
-__all__ = ["ExerciseNotDone", "PartialCredit", "ReferenceSolutionUsed", "is_grading", "library_answers", "own_work", "record_metrics", "reference_solution", "results_of"]
+__all__ = [
+    "ExerciseNotDone",
+    "PartialCredit",
+    "ReferenceSolutionUsed",
+    "is_grading",
+    "library_answers",
+    "own_work",
+    "record_metrics",
+    "reference_solution",
+    "results_of",
+]

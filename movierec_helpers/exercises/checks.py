@@ -83,8 +83,10 @@ class WarningRaised(AssertionError):
 
     def __init__(self, caught: warnings.WarningMessage) -> None:
         message = " ".join(str(caught.message).split())
-        super().__init__(f"your code raised {caught.category.__name__}: {message}; a graded check must run "
-                         "without warnings (avoid the operation that causes it)")
+        super().__init__(
+            f"your code raised {caught.category.__name__}: {message}; a graded check must run "
+            "without warnings (avoid the operation that causes it)"
+        )
 
 
 class PartialCredit:
@@ -138,8 +140,10 @@ class PartialCredit:
             if isinstance(exc, NameError) and self.failed and not hidden:
                 # A name the failed check above should have made: one mistake, reported once.
                 name = exc.name or next(iter(re.findall(r"'(\w+)'", str(exc))), "a name")
-                detail = [f"not checked: it needs `{name}`, which the failed check "
-                          f"\"{self.failed[-1]}\" makes; fix that one first"]
+                detail = [
+                    f"not checked: it needs `{name}`, which the failed check "
+                    f'"{self.failed[-1]}" makes; fix that one first'
+                ]
             self.failed.append(what)
             print(f"✗ {label} (0 of {points:g}){': ' + detail[0] if detail else ''}")
             for line in detail[1:]:
@@ -160,8 +164,10 @@ class PartialCredit:
         """
         if self.points is not None and self.possible < self.points:
             pending = self.points - self.possible
-            print(f"{self.earned:g} of {self.possible:g} point{'s' if self.possible != 1 else ''} here; "
-                  f"{pending:g} more from hidden checks when graded")
+            print(
+                f"{self.earned:g} of {self.possible:g} point{'s' if self.possible != 1 else ''} here; "
+                f"{pending:g} more from hidden checks when graded"
+            )
         return self.earned
 
 

@@ -18,16 +18,18 @@ TF_OP = re.compile(r"\s*\[Op:(?P<op>\w+)\](?:\s*name:\s*\S*)?\s*$")
 NUMPY_HEADER = re.compile(r"^(Not equal to tolerance|Arrays are not (almost )?equal|Items are not equal)")
 # PyTorch's messages for the usual mistakes with a sparse COO tensor, and what they mean.
 TORCH_HINTS = {
-    "'len(size) == sparse_dim + dense_dim' is not satisfied":
-        "torch.sparse_coo_tensor wants indices of shape (2, number of entries): row 0 the user ids, "
-        "row 1 the movie ids (an (n, 2) array needs .T)",
-    "size is inconsistent with indices":
-        "an index is outside the size you gave: the size is (num_users, num_movies), row 0 of the "
-        "indices holds user ids, row 1 movie ids",
-    "Cannot get indices on an uncoalesced tensor":
-        "call .coalesce() on the sparse tensor first, then use its indices() and values() together",
+    "'len(size) == sparse_dim + dense_dim' is not satisfied": "torch.sparse_coo_tensor wants indices of "
+    "shape (2, number of entries): row 0 the user ids, "
+    "row 1 the movie ids (an (n, 2) array needs .T)",
+    "size is inconsistent with indices": "an index is outside the size you gave: the size is "
+    "(num_users, num_movies), row 0 of the "
+    "indices holds user ids, row 1 movie ids",
+    "Cannot get indices on an uncoalesced tensor": "call .coalesce() on the sparse tensor first, then use "
+    "its indices() and values() together",
 }
-NUMPY_NOISE = re.compile(r"^(Mismatch at ind(?:ex|ices):|Max (absolute|relative) difference|x and y nan location mismatch)")
+NUMPY_NOISE = re.compile(
+    r"^(Mismatch at ind(?:ex|ices):|Max (absolute|relative) difference|x and y nan location mismatch)"
+)
 
 
 def _short(text: str, width: int = MAX_WIDTH) -> str:
@@ -51,25 +53,34 @@ def _numpy_lines(lines: list[str]) -> list[str]:
     for i, line in enumerate(lines):
         stripped = line.strip()
         if stripped.startswith("ACTUAL:"):
-            actual = " ".join(x.strip() for x in lines[i:i + 3] if not x.strip().startswith("DESIRED"))
+            actual = " ".join(x.strip() for x in lines[i : i + 3] if not x.strip().startswith("DESIRED"))
         elif stripped.startswith("DESIRED:"):
-            desired = " ".join(x.strip() for x in lines[i:i + 3])
+            desired = " ".join(x.strip() for x in lines[i : i + 3])
         elif stripped.startswith("[") and "(ACTUAL)" in stripped:
             index.append(stripped)
         elif stripped.startswith(("Mismatched elements", "(shapes")):
             facts.append(stripped.strip("()"))
-        elif stripped and not NUMPY_HEADER.match(stripped) and not NUMPY_NOISE.match(stripped) and actual is None:
+        elif (
+            stripped
+            and not NUMPY_HEADER.match(stripped)
+            and not NUMPY_NOISE.match(stripped)
+            and actual is None
+        ):
             hint.append(stripped)
     out = [_short(" ".join(hint))] if hint else []
     if index:
         where, values = index[0].split(":", 1)
-        got, expected = (v.replace("(ACTUAL)", "").replace("(DESIRED)", "").strip() for v in values.split(", ", 1))
+        got, expected = (
+            v.replace("(ACTUAL)", "").replace("(DESIRED)", "").strip() for v in values.split(", ", 1)
+        )
         out.append(_short(f"first wrong value at {where}: got {got}, expected {expected}"))
     elif facts:
         out.append(_short("; ".join(facts)))
     if actual and desired and not index:
-        out += [_short("got " + actual.removeprefix("ACTUAL:").strip()),
-                _short("expected " + desired.removeprefix("DESIRED:").strip())]
+        out += [
+            _short("got " + actual.removeprefix("ACTUAL:").strip()),
+            _short("expected " + desired.removeprefix("DESIRED:").strip()),
+        ]
     return out
 
 
@@ -96,4 +107,6 @@ def explain_failure(exc: BaseException) -> list[str]:
     hints = [hint for message, hint in TORCH_HINTS.items() if message in first]
     if hints:  # what it means first, then PyTorch's own words
         return [_short(prefix + hints[0]), _short(first)]
-    return [_short(prefix + first)] + [_short(line) for line in lines[1:MAX_LINES] if line.strip()][: MAX_LINES - 1]
+    return [_short(prefix + first)] + [_short(line) for line in lines[1:MAX_LINES] if line.strip()][
+        : MAX_LINES - 1
+    ]

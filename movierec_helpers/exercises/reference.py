@@ -43,7 +43,9 @@ def reference_solution(*exercises: str) -> Callable[[F], F]:
         TypeError: no exercise named (``@reference_solution`` used without arguments).
     """
     if not exercises or not all(isinstance(e, str) for e in exercises):
-        raise TypeError("Name the exercises a reference solution answers: @reference_solution(\"grade_id\", ...).")
+        raise TypeError(
+            'Name the exercises a reference solution answers: @reference_solution("grade_id", ...).'
+        )
     answers = frozenset(exercises)
 
     def decorate(fn: F) -> F:

@@ -51,7 +51,8 @@ class TestCellResult:
         return max(self.points - self.visible, 0.0)
 
     def line(self) -> str:
-        text = f"{self.grade_id}: {self.earned:g} of {self.visible:g} visible point{'s' if self.visible != 1 else ''}"
+        plural = "s" if self.visible != 1 else ""
+        text = f"{self.grade_id}: {self.earned:g} of {self.visible:g} visible point{plural}"
         if self.pending:
             text += f"; {self.pending:g} more from hidden checks when graded"
         return text
@@ -68,7 +69,8 @@ class WrittenAnswer:
 
     def line(self) -> str:
         state = "answered" if self.answered else "NOT ANSWERED"
-        return f"{self.grade_id} ({self.where}): {self.points:g} point{'s' if self.points != 1 else ''} graded by hand; {state}"
+        plural = "s" if self.points != 1 else ""
+        return f"{self.grade_id} ({self.where}): {self.points:g} point{plural} graded by hand; {state}"
 
 
 @dataclass
@@ -87,7 +89,8 @@ class Report:
         lines = [t.line() for t in self.tests] + [a.line() for a in self.answers]
         earned, visible = sum(t.earned for t in self.tests), sum(t.visible for t in self.tests)
         pending = sum(t.pending for t in self.tests)
-        total = f"total: {earned:g} of {visible:g} visible points; {pending:g} more from hidden checks when graded"
+        total = f"total: {earned:g} of {visible:g} visible points; {pending:g} more from hidden checks "
+        total += "when graded"
         by_hand = sum(a.points for a in self.answers)
         lines.append(total + (f"; {by_hand:g} graded by hand" if by_hand else ""))
         lines += [f"! {p}" for p in self.problems]
@@ -142,10 +145,14 @@ def _message(output: dict) -> str:
 
 def unwritten_exercises(nb: nbformat.NotebookNode) -> list[str]:
     """Exercises whose answer cell still holds the hand-out's ``raise NotImplementedError()``."""
-    return [f"exercise {locate(nb, i)} is not written yet: replace `{STUB}` with your code"
-            for i, cell in enumerate(nb.cells)
-            if cell.cell_type == "code" and _nbgrader(cell).get("solution") and not _nbgrader(cell).get("grade")
-            and STUB in cell.source]
+    return [
+        f"exercise {locate(nb, i)} is not written yet: replace `{STUB}` with your code"
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        and _nbgrader(cell).get("solution")
+        and not _nbgrader(cell).get("grade")
+        and STUB in cell.source
+    ]
 
 
 def written_answers(nb: nbformat.NotebookNode) -> list[WrittenAnswer]:
@@ -156,12 +163,20 @@ def written_answers(nb: nbformat.NotebookNode) -> list[WrittenAnswer]:
         if meta.get("grade") and meta.get("solution"):
             text = cell.source.strip()
             answered = bool(text) and UNANSWERED not in text and STUB not in text
-            found.append(WrittenAnswer(meta.get("grade_id", f"cell {i}"), float(meta.get("points", 0)),
-                                       locate(nb, i).split(" (", 1)[-1].rstrip(")"), answered))
+            found.append(
+                WrittenAnswer(
+                    meta.get("grade_id", f"cell {i}"),
+                    float(meta.get("points", 0)),
+                    locate(nb, i).split(" (", 1)[-1].rstrip(")"),
+                    answered,
+                )
+            )
     return found
 
 
-def find_release(nb: nbformat.NotebookNode, release_root: Path = RELEASE, name: str | None = None) -> Path | None:
+def find_release(
+    nb: nbformat.NotebookNode, release_root: Path = RELEASE, name: str | None = None
+) -> Path | None:
     """The handed-out notebook with the same graded cells, if this course copy has it.
 
     Both tracks share their exercises' ids (02 and 02_..._torch): among the notebooks with the
@@ -191,8 +206,10 @@ def static_problems(path: Path, nb: nbformat.NotebookNode, release: Path | None)
         grade_id = _nbgrader(cell).get("grade_id")
         first = original.get(grade_id)
         if first is not None and _nbgrader(first).get("locked") and cell.source != first.source:
-            problems.append(f"{locate(nb, number)} was edited; it is locked, and grading puts the "
-                            "original back (undo the change or copy your work to a new cell)")
+            problems.append(
+                f"{locate(nb, number)} was edited; it is locked, and grading puts the "
+                "original back (undo the change or copy your work to a new cell)"
+            )
     return problems
 
 
@@ -246,22 +263,35 @@ def run_problems(nb: nbformat.NotebookNode, timed_out: int | None, unwritten: bo
                 if output.get("ename") in NOT_WRITTEN and unwritten:
                     continue
                 if output.get("ename") in NOT_WRITTEN and not _message(output):
-                    problems.append(f"{locate(nb, number)} calls an exercise not written yet "
-                                    "(it raises NotImplementedError)")
+                    problems.append(
+                        f"{locate(nb, number)} calls an exercise not written yet "
+                        "(it raises NotImplementedError)"
+                    )
                 else:
-                    problems.append(f"{locate(nb, number)} stops with {output.get('ename')}: {_message(output)} "
-                                    "(grading runs it too)")
+                    problems.append(
+                        f"{locate(nb, number)} stops with {output.get('ename')}: {_message(output)} "
+                        "(grading runs it too)"
+                    )
             elif output.get("output_type") == "stream" and output.get("name") == "stderr":
                 what = "nbgrader gives this test cell 0" if is_test else "remove what prints it"
                 text = ANSI_ESCAPE.sub("", output.get("text", "")).strip().splitlines()
                 problems.append(f"{locate(nb, number)} writes to stderr ({what}): {text[0] if text else ''}")
     if timed_out is not None:
-        problems.append(f"{locate(nb, timed_out)} ran past the time limit of {CELL_TIMEOUT} s: grading stops it there")
+        problems.append(
+            f"{locate(nb, timed_out)} ran past the time limit of {CELL_TIMEOUT} s: grading stops it there"
+        )
     return problems
 
 
-def check_notebook(path: Path, *, kernel_name: str = "movierec", env: Mapping[str, str] | None = None,
-                   timeout: int = CELL_TIMEOUT, kernel_manager=None, release_root: Path = RELEASE) -> Report:
+def check_notebook(
+    path: Path,
+    *,
+    kernel_name: str = "movierec",
+    env: Mapping[str, str] | None = None,
+    timeout: int = CELL_TIMEOUT,
+    kernel_manager=None,
+    release_root: Path = RELEASE,
+) -> Report:
     """Runs a notebook as grading will and reports points and problems.
 
     Args:
@@ -282,16 +312,29 @@ def check_notebook(path: Path, *, kernel_name: str = "movierec", env: Mapping[st
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
     report = Report(problems=static_problems(path, nb, find_release(nb, release_root, path.name)))
-    kernel_env = {**os.environ, "NBGRADER_EXECUTION": "autograde", "MOVIEREC_PROGRESS": "0",
-                  "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
-    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True,
-                            resources={"metadata": {"path": str(path.parent)}}, km=kernel_manager)
+    kernel_env = {
+        **os.environ,
+        "NBGRADER_EXECUTION": "autograde",
+        "MOVIEREC_PROGRESS": "0",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        **(env or {}),
+    }
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=kernel_name,
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+        km=kernel_manager,
+    )
     running = {}
     client.on_cell_start = lambda cell, cell_index: running.update(index=cell_index)
     timed_out = None
     try:
         # The kernel's own log (TensorFlow's start-up lines) is not the notebook's output.
-        client.execute(env=kernel_env, cwd=str(path.parent), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client.execute(
+            env=kernel_env, cwd=str(path.parent), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
     except CellTimeoutError:
         timed_out = running.get("index")
     report.tests = [t for i, c in enumerate(nb.cells) if (t := read_test_cell(c, i)) is not None]
@@ -300,14 +343,19 @@ def check_notebook(path: Path, *, kernel_name: str = "movierec", env: Mapping[st
     for test in report.tests:
         report.problems += [f"{test.grade_id}: {line}" for line in test.failed]
     report.answers = written_answers(nb)
-    report.problems += [f"{a.grade_id} ({a.where}) is not answered yet: {a.points:g} point"
-                        f"{'s' if a.points != 1 else ''} graded by hand; replace \"{UNANSWERED}\" with your answer"
-                        for a in report.answers if not a.answered]
+    report.problems += [
+        f"{a.grade_id} ({a.where}) is not answered yet: {a.points:g} point"
+        f'{"s" if a.points != 1 else ""} graded by hand; replace "{UNANSWERED}" with your answer'
+        for a in report.answers
+        if not a.answered
+    ]
     return report
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m movierec_helpers.check", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m movierec_helpers.check", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("notebook", type=Path)
     parser.add_argument("--kernel", default="movierec", help="Jupyter kernel (default: movierec)")
     args = parser.parse_args(argv)

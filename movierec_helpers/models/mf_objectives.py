@@ -35,8 +35,17 @@ def observed_mse_objective(mse: Callable, a_train: Any, a_test: Any, U: Any, V: 
     return train_error, [{"train_error": train_error, "test_error": test_error}]
 
 
-def regularized_objective(mse: Callable, l2: Callable, gravity: Callable, a_train: Any, a_test: Any, U: Any, V: Any,
-                          regularization_coeff: float, gravity_coeff: float) -> Terms:
+def regularized_objective(
+    mse: Callable,
+    l2: Callable,
+    gravity: Callable,
+    a_train: Any,
+    a_test: Any,
+    U: Any,
+    V: Any,
+    regularization_coeff: float,
+    gravity_coeff: float,
+) -> Terms:
     """MSE_observed + lambda_r r(U, V) + lambda_g g(U, V), and its two metric groups.
 
     Args:

@@ -57,14 +57,17 @@ class HnswIndex:
         ValueError: an unknown metric, or m below 2.
     """
 
-    def __init__(self, item_vectors: np.ndarray, m: int = 16, ef_construction: int = 40,
-                 metric: str = INNER_PRODUCT) -> None:
+    def __init__(
+        self, item_vectors: np.ndarray, m: int = 16, ef_construction: int = 40, metric: str = INNER_PRODUCT
+    ) -> None:
         if metric not in (INNER_PRODUCT, COSINE):
             raise ValueError(f"unknown metric {metric!r}; use {INNER_PRODUCT!r} or {COSINE!r}")
         if m < 2:
             raise ValueError(f"m must be 2 or more, got {m}")
         faiss = _faiss()
-        vectors = np.ascontiguousarray(unit_rows(item_vectors) if metric == COSINE else item_vectors, dtype=np.float32)
+        vectors = np.ascontiguousarray(
+            unit_rows(item_vectors) if metric == COSINE else item_vectors, dtype=np.float32
+        )
         self.metric, self.m, self.ef_construction = metric, m, ef_construction
         self.index = faiss.IndexHNSWFlat(vectors.shape[1], m, faiss.METRIC_INNER_PRODUCT)
         self.index.hnsw.efConstruction = ef_construction
@@ -72,16 +75,21 @@ class HnswIndex:
         self.index.add(vectors)
         self.build_seconds = time.perf_counter() - start
 
-    def search(self, queries: np.ndarray, k: int, ef_search: int = 32,
-               exclude: Sequence[Iterable[int]] | None = None) -> SearchResult:
+    def search(
+        self, queries: np.ndarray, k: int, ef_search: int = 32, exclude: Sequence[Iterable[int]] | None = None
+    ) -> SearchResult:
         """The k best items per query; ``exclude[i]`` (items user i rated) are left out.
 
         Excluded items are removed after the search, which asks for k + len(exclude[i]) so
         that k remain whenever there are enough.
         """
         faiss = _faiss()
-        queries = np.ascontiguousarray(unit_rows(queries) if self.metric == COSINE else queries, dtype=np.float32)
-        excluded = [set(int(i) for i in e) for e in exclude] if exclude is not None else [set()] * len(queries)
+        queries = np.ascontiguousarray(
+            unit_rows(queries) if self.metric == COSINE else queries, dtype=np.float32
+        )
+        excluded = (
+            [set(int(i) for i in e) for e in exclude] if exclude is not None else [set()] * len(queries)
+        )
         extra = max((len(e) for e in excluded), default=0)
         wanted = min(k + extra, self.index.ntotal)
         params = faiss.SearchParametersHNSW(efSearch=max(ef_search, wanted))

@@ -18,5 +18,7 @@ def synthetic_items(item_vectors: np.ndarray, n: int, *, seed: int) -> np.ndarra
     """
     vectors = np.asarray(item_vectors, dtype=np.float64)
     rng = np.random.default_rng(seed)
-    drawn = rng.multivariate_normal(vectors.mean(axis=0), np.cov(vectors, rowvar=False), size=n, method="cholesky")
+    drawn = rng.multivariate_normal(
+        vectors.mean(axis=0), np.cov(vectors, rowvar=False), size=n, method="cholesky"
+    )
     return drawn.astype(np.float32)

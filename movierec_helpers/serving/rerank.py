@@ -10,8 +10,9 @@ from movierec_helpers.exercises.reference import reference_solution
 
 
 @reference_solution("mmr")
-def mmr(candidates: Sequence[int], relevance: Sequence[float], similarity: np.ndarray, k: int,
-        lam: float) -> list[int]:
+def mmr(
+    candidates: Sequence[int], relevance: Sequence[float], similarity: np.ndarray, k: int, lam: float
+) -> list[int]:
     """Maximal marginal relevance (Carbonell & Goldstein 1998): relevant, and unlike what is chosen.
 
     Reference answer of notebook 09, graded cell ``mmr``.
@@ -44,8 +45,9 @@ def mmr(candidates: Sequence[int], relevance: Sequence[float], similarity: np.nd
 
 
 @reference_solution("freshness_boost")
-def freshness_boost(scores: Sequence[float], years: Sequence[float], current_year: int, weight: float,
-                    half_life: float) -> np.ndarray:
+def freshness_boost(
+    scores: Sequence[float], years: Sequence[float], current_year: int, weight: float, half_life: float
+) -> np.ndarray:
     """Scores plus ``weight * 0.5 ** (age / half_life)``; age = current_year - year, at least 0.
 
     Reference answer of notebook 09, graded cell ``freshness_boost``. An unknown year (NaN)

@@ -11,7 +11,9 @@ from movierec_helpers.exercises.reference import reference_solution
 
 
 @reference_solution("top_k_unseen")
-def exact_top_k(user_vector: np.ndarray, item_vectors: np.ndarray, rated: Iterable[int], k: int) -> np.ndarray:
+def exact_top_k(
+    user_vector: np.ndarray, item_vectors: np.ndarray, rated: Iterable[int], k: int
+) -> np.ndarray:
     """The k items with the highest dot product with the user, items already rated left out.
 
     Reference answer of notebook 07, graded cell ``top_k_unseen``.
@@ -33,7 +35,9 @@ def exact_top_k(user_vector: np.ndarray, item_vectors: np.ndarray, rated: Iterab
     user = np.asarray(user_vector, dtype=np.float64)
     items = np.asarray(item_vectors, dtype=np.float64)
     if user.ndim != 1 or items.ndim != 2 or items.shape[1] != user.shape[0]:
-        raise ValueError(f"expected a user of shape [d] and items of shape [N, d], got {user.shape} and {items.shape}")
+        raise ValueError(
+            f"expected a user of shape [d] and items of shape [N, d], got {user.shape} and {items.shape}"
+        )
     scores = items @ user
     unseen = np.ones(len(items), dtype=bool)
     unseen[np.fromiter((int(i) for i in rated), dtype=np.int64)] = False
@@ -43,8 +47,9 @@ def exact_top_k(user_vector: np.ndarray, item_vectors: np.ndarray, rated: Iterab
     return ids[order[:k]].astype(np.int64)
 
 
-def exact_top_k_batch(user_vectors: np.ndarray, item_vectors: np.ndarray, rated_by_user: Sequence[Iterable[int]],
-                      k: int) -> np.ndarray:
+def exact_top_k_batch(
+    user_vectors: np.ndarray, item_vectors: np.ndarray, rated_by_user: Sequence[Iterable[int]], k: int
+) -> np.ndarray:
     """:func:`exact_top_k` for many users at once: ``[users, k]`` item ids (-1 where fewer are unseen)."""
     scores = np.asarray(user_vectors, dtype=np.float64) @ np.asarray(item_vectors, dtype=np.float64).T
     out = np.full((len(scores), k), -1, dtype=np.int64)
@@ -76,7 +81,9 @@ def rated_lists(ratings: pd.DataFrame, users: Sequence[int]) -> list[np.ndarray]
 
 
 @reference_solution("fastest_meeting_recall")
-def fastest_config(measurements: pd.DataFrame, recall_floor: float, cost: str = "distances per query") -> pd.Series:
+def fastest_config(
+    measurements: pd.DataFrame, recall_floor: float, cost: str = "distances per query"
+) -> pd.Series:
     """The cheapest configuration whose recall reaches the floor.
 
     Reference answer of notebook 07, graded cell ``fastest_meeting_recall``.
@@ -95,7 +102,9 @@ def fastest_config(measurements: pd.DataFrame, recall_floor: float, cost: str = 
     """
     good = measurements[measurements["recall@10"] >= recall_floor]
     if good.empty:
-        raise ValueError(f"no configuration reaches recall@10 >= {recall_floor}; the best is "
-                         f"{measurements['recall@10'].max():.3f}: build a larger index or search wider")
+        raise ValueError(
+            f"no configuration reaches recall@10 >= {recall_floor}; the best is "
+            f"{measurements['recall@10'].max():.3f}: build a larger index or search wider"
+        )
     order = np.lexsort((np.arange(len(good)), -good["recall@10"].to_numpy(), good[cost].to_numpy()))
     return good.iloc[order[0]]

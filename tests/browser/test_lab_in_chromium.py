@@ -33,9 +33,17 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="make test-browser 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if (p / f"{p.name}.ipynb").exists())
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-default-apps", "--disable-sync",
-                  "--no-first-run", "--disable-features=MediaRouter,OptimizationHints"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-features=MediaRouter,OptimizationHints",
+]
 RUN_TIMEOUT_MS = 300_000
 # Run All of every notebook this many times: a failure that shows in one run of two (issue #28)
 # must not hide behind a lucky single run.
@@ -45,7 +53,8 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test-b
 
 
 def _lab_options() -> list[str]:
-    """The options ``make lab`` gives JupyterLab (read from scripts/course.py, which it runs, so they cannot drift)."""
+    """The options ``make lab`` gives JupyterLab (read from scripts/course.py, which it runs, so they cannot
+    drift)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("course_script", ROOT / "scripts" / "course.py")
@@ -78,10 +87,19 @@ def lab(tmp_path_factory):
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     port, token = _free_port(), secrets.token_hex(16)
-    command = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", f"--port={port}",
-               "--ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--notebook-dir={notebooks}",
-               f"--LabApp.user_settings_dir={home / 'settings'}", "--LabApp.expose_app_in_browser=True",
-               f"--LabApp.workspaces_dir={home / 'workspaces'}", *_lab_options()]
+    command = [
+        str(Path(sys.executable).parent / "jupyter"),
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        f"--notebook-dir={notebooks}",
+        f"--LabApp.user_settings_dir={home / 'settings'}",
+        "--LabApp.expose_app_in_browser=True",
+        f"--LabApp.workspaces_dir={home / 'workspaces'}",
+        *_lab_options(),
+    ]
     if os.geteuid() == 0:
         command.append("--allow-root")
     env = {**os.environ, "MOVIEREC_PROGRESS": "1", "JUPYTER_RUNTIME_DIR": str(home / "runtime")}
@@ -119,18 +137,23 @@ class Page:
         self.requests: list[str] = []
         self.console: list[str] = []
         self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}")
-                     if m.type in ("error", "warning") else None)
+        self.page.on(
+            "console",
+            lambda m: self.console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None,
+        )
         self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
         # A workspace of its own, reset: only this notebook open (not the tabs of earlier tests).
-        self.page.goto(f"{lab['url']}/lab/workspaces/{name}/tree/{name}/{name}.ipynb?reset&token={lab['token']}")
+        self.page.goto(
+            f"{lab['url']}/lab/workspaces/{name}/tree/{name}/{name}.ipynb?reset&token={lab['token']}"
+        )
         self.page.wait_for_function(
             "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
             " && window.jupyterapp.shell.currentWidget.sessionContext"
             " && window.jupyterapp.shell.currentWidget.sessionContext.session"
             " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
             " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
-            timeout=120_000)
+            timeout=120_000,
+        )
 
     def close(self) -> None:
         """Shuts the notebook's kernel down and closes the page."""
@@ -145,9 +168,13 @@ class Page:
                 const panel = window.jupyterapp.shell.currentWidget;
                 const code = panel.content.widgets.filter(c => c.model.type === 'code');
                 const errored = code.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
-                const done = code.every(c => c.model.executionCount !== null || !c.model.sharedModel.source.trim());
+                const done = code.every(
+                    c => c.model.executionCount !== null || !c.model.sharedModel.source.trim());
                 return (errored || done) && panel.sessionContext.session.kernel.status === 'idle';
-            }""", timeout=RUN_TIMEOUT_MS, polling=1000)
+            }""",
+            timeout=RUN_TIMEOUT_MS,
+            polling=1000,
+        )
         return self.cells()
 
     def cells(self) -> list[dict]:
@@ -155,17 +182,22 @@ class Page:
             """() => window.jupyterapp.shell.currentWidget.content.widgets
                  .filter(c => c.model.type === 'code')
                  .map(c => ({source: c.model.sharedModel.source, count: c.model.executionCount,
-                             outputs: c.model.outputs.toJSON()}))""")
+                             outputs: c.model.outputs.toJSON()}))"""
+        )
 
     def charts(self) -> list[dict]:
-        """Per chart of this notebook (not of other open tabs): data marks, its width, its output area's width."""
+        """Per chart of this notebook (not of other open tabs): data marks, its width, its output area's
+        width."""
         return self.page.evaluate(
             """() => Array.from(window.jupyterapp.shell.currentWidget.node
                    .querySelectorAll('.jp-OutputArea-output .vega-embed')).map(e => ({
-                 marks: e.querySelectorAll('g.role-mark > path, g.role-mark > text, g.role-mark > line').length,
-                 width: e.querySelector('svg, canvas') ? e.querySelector('svg, canvas').getBoundingClientRect().width : 0,
+                 marks: e.querySelectorAll(
+                     'g.role-mark > path, g.role-mark > text, g.role-mark > line').length,
+                 width: e.querySelector('svg, canvas')
+                     ? e.querySelector('svg, canvas').getBoundingClientRect().width : 0,
                  area: e.closest('.jp-OutputArea-output').getBoundingClientRect().width,
-                 renderer: e.querySelector('svg') ? 'svg' : 'canvas'}))""")
+                 renderer: e.querySelector('svg') ? 'svg' : 'canvas'}))"""
+        )
 
     def outside_requests(self) -> list[str]:
         return [u for u in self.requests if not re.match(r"(http://127\.0\.0\.1:\d+/|data:|blob:)", u)]
@@ -204,12 +236,16 @@ def test_run_all_in_the_browser(open_page, name, round_):
     cells = page.run_all()
     assert not _problems(cells), _problems(cells)
     charts = page.charts()
-    expected = sum(1 for c in cells for o in c["outputs"] if "application/vnd.vegalite.v5+json" in o.get("data", {}))
+    expected = sum(
+        1 for c in cells for o in c["outputs"] if "application/vnd.vegalite.v5+json" in o.get("data", {})
+    )
     assert len(charts) == expected, f"{expected} charts in the outputs, {len(charts)} drawn"
     for i, chart in enumerate(charts):
         assert chart["renderer"] == "svg"
         assert chart["marks"] > 0, f"chart {i} has axes but no data marks"
-        assert chart["width"] <= chart["area"], f"chart {i} is {chart['width']:.0f} px wide, the output area {chart['area']:.0f}"
+        assert chart["width"] <= chart["area"], (
+            f"chart {i} is {chart['width']:.0f} px wide, the output area {chart['area']:.0f}"
+        )
     assert not page.outside_requests(), page.outside_requests()
     assert page.page.get_by_text("Jupyter news").count() == 0, "no news prompt over the notebook"
     vega = [m for m in page.console if "WARN" in m or "Infinite extent" in m]
@@ -224,11 +260,13 @@ def test_rating_form_renders_searches_and_saves(open_page, lab):
     page.page.evaluate(
         """() => { const app = window.jupyterapp; const panel = app.shell.currentWidget;
                    panel.content.activeCellIndex = panel.content.widgets.length - 1;
-                   return app.commands.execute('notebook:insert-cell-below'); }""")
+                   return app.commands.execute('notebook:insert-cell-below'); }"""
+    )
     page.page.evaluate(
         """() => { const cell = window.jupyterapp.shell.currentWidget.content.activeCell;
                    cell.model.sharedModel.setSource('rating_form(movies, MY_RATINGS)');
-                   return window.jupyterapp.commands.execute('notebook:run-cell'); }""")
+                   return window.jupyterapp.commands.execute('notebook:run-cell'); }"""
+    )
     search = page.page.wait_for_selector("input[placeholder='type a title']", timeout=60_000)
     button = page.page.get_by_role("button", name="save rating")
     button.click()

@@ -31,7 +31,9 @@ NOWHERE = ROOT / "tests" / "compat" / "no-release"  # no locked-cell comparison:
 def _problems(report, blank: bool) -> list[str]:
     if blank:
         return [f"{t.grade_id} earned {t.earned:g}, expected 0" for t in report.tests if t.earned != 0]
-    found = [f"{t.grade_id} earned {t.earned:g} of {t.points:g}" for t in report.tests if t.earned != t.points]
+    found = [
+        f"{t.grade_id} earned {t.earned:g} of {t.points:g}" for t in report.tests if t.earned != t.points
+    ]
     return found + report.problems
 
 
@@ -48,13 +50,22 @@ def _run_one(path: Path, blank: bool, kernel: str) -> tuple[list[str], float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kernel", default="python3", help="Jupyter kernel (default: the stock python3)")
-    parser.add_argument("--track", default=None, help="only this track's notebooks (their movierec.track metadata)")
-    parser.add_argument("--jobs", type=int, default=2,
-                        help="notebooks run at once, each in its own process and kernel (default 2)")
+    parser.add_argument(
+        "--track", default=None, help="only this track's notebooks (their movierec.track metadata)"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        help="notebooks run at once, each in its own process and kernel (default 2)",
+    )
     args = parser.parse_args(argv)
-    runs = [(folder, path, blank) for folder, blank in (("solutions", False), ("notebooks", True))
-            for path in sorted((ROOT / folder).glob("*/*.ipynb"))
-            if not args.track or _track(path) in (args.track, "shared")]
+    runs = [
+        (folder, path, blank)
+        for folder, blank in (("solutions", False), ("notebooks", True))
+        for path in sorted((ROOT / folder).glob("*/*.ipynb"))
+        if not args.track or _track(path) in (args.track, "shared")
+    ]
     passed = failed = 0
     # Kernel start-up, imports and data loading leave a core idle much of the time: two
     # notebooks at once use the machine better. Results are printed in order.
@@ -63,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         for (folder, path, _), future in zip(runs, futures):
             problems, seconds = future.result()
             status = "ok" if not problems else "FAILED"
-            print(f"{status} {folder}/{path.name} ({seconds:.0f} s)" + "".join(f"\n    {p}" for p in problems),
-                  flush=True)
+            print(
+                f"{status} {folder}/{path.name} ({seconds:.0f} s)" + "".join(f"\n    {p}" for p in problems),
+                flush=True,
+            )
             passed, failed = passed + (not problems), failed + bool(problems)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0

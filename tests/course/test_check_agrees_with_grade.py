@@ -23,32 +23,32 @@ ROOT = Path(__file__).resolve().parents[2]
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
-TOP_K = '''def top_k_unseen(user_vector, item_vectors, rated, k):
+TOP_K = """def top_k_unseen(user_vector, item_vectors, rated, k):
     scores = np.asarray(item_vectors, dtype=float) @ np.asarray(user_vector, dtype=float)
     unseen = np.ones(len(scores), dtype=bool)
     {mask}
     ids = np.flatnonzero(unseen)
     order = {order}
     return ids[order[:k]]
-'''
-FASTEST = '''def fastest_meeting_recall(measurements, recall_floor):
+"""
+FASTEST = """def fastest_meeting_recall(measurements, recall_floor):
     good = measurements[measurements["recall@10"] {compare} recall_floor]
     if good.empty:
         raise ValueError({message})
     {pick}
-'''
-CROSS = '''def cross_features(x0, x, kernel, bias):
+"""
+CROSS = """def cross_features(x0, x, kernel, bias):
     return {formula}
-'''
-NDCG = '''def ndcg_at_k(ranked, relevant, k=10):
+"""
+NDCG = """def ndcg_at_k(ranked, relevant, k=10):
     wanted = {wanted}
     if not wanted:
         return 0.0
     dcg = sum(1.0 / np.log2(i + {offset}) for i, movie in enumerate(list(ranked){cut}) if movie in wanted)
     ideal = sum(1.0 / np.log2(i + {offset}) for i in range(min(k, len(wanted))))
     return float(dcg / ideal)
-'''
-MMR = '''def mmr(candidates, relevance, similarity, k, lam):
+"""
+MMR = """def mmr(candidates, relevance, similarity, k, lam):
     relevance, similarity = np.asarray(relevance, float), np.asarray(similarity, float)
     chosen, penalty = [], np.zeros(len(relevance))
     available = np.ones(len(relevance), dtype=bool)
@@ -59,14 +59,14 @@ MMR = '''def mmr(candidates, relevance, similarity, k, lam):
         available[best] = False
         penalty = {penalty}
     return [candidates[i] for i in chosen]
-'''
-FRESH = '''def freshness_boost(scores, years, current_year, weight, half_life):
+"""
+FRESH = """def freshness_boost(scores, years, current_year, weight, half_life):
     years = np.asarray(years, dtype=float)
     age = {age}
     boost = {boost}
     return np.asarray(scores, dtype=float) + boost
-'''
-CAP = '''def cap_exposure(ranked, groups, k, max_share):
+"""
+CAP = """def cap_exposure(ranked, groups, k, max_share):
     limit = {limit}
     taken, skipped, count = [], [], {{}}
     for item, group in zip(ranked, groups):
@@ -78,12 +78,16 @@ CAP = '''def cap_exposure(ranked, groups, k, max_share):
         else:
             skipped.append(item)
     return {result}
-'''
+"""
 RIGHT_MASK = "unseen[np.array(list(rated), dtype=int)] = False"
 RIGHT_ORDER = "np.lexsort((ids, -scores[ids]))"
-BEST_RECALL = 'f"no configuration reaches {recall_floor}; the best is {measurements[\'recall@10\'].max():.3f}"'
-FIRST_CHEAPEST = ('order = np.lexsort((np.arange(len(good)), -good["recall@10"].to_numpy(), '
-                  'good["distances per query"].to_numpy()))\n    return good.iloc[order[0]]')
+BEST_RECALL = (
+    "f\"no configuration reaches {recall_floor}; the best is {measurements['recall@10'].max():.3f}\""
+)
+FIRST_CHEAPEST = (
+    'order = np.lexsort((np.arange(len(good)), -good["recall@10"].to_numpy(), '
+    'good["distances per query"].to_numpy()))\n    return good.iloc[order[0]]'
+)
 RIGHT_CROSS = "x0 * (ops.matmul(x, kernel) + bias) + x"
 RIGHT_AGE = "np.maximum(0.0, current_year - years)"
 RIGHT_BOOST = "np.where(np.isnan(years), 0.0, weight * 0.5 ** (age / half_life))"
@@ -93,63 +97,126 @@ RIGHT_RESULT = "taken + skipped[: max(0, k - len(taken))]"
 # notebook -> student -> {exercise: (answer, phrase make check and the graded notebook must show)}
 PLANTED = {
     "07_retrieval": {
-        "ties": {"top_k_unseen": (TOP_K.format(mask=RIGHT_MASK, order="np.lexsort((-ids, -scores[ids]))"),
-                                  "movies 0 and 2 tie at 1.0: the smaller id first"),
-                 "fastest_meeting_recall": (FASTEST.format(compare=">", message=BEST_RECALL, pick=FIRST_CHEAPEST),
-                                            "a recall equal to the floor meets it")},
-        "order": {"top_k_unseen": (TOP_K.format(mask=RIGHT_MASK, order="np.lexsort((ids, scores[ids]))"),
-                                   "best first: movie 3 scores 2.5"),
-                  "fastest_meeting_recall": (FASTEST.format(
-                      compare=">=", message=BEST_RECALL,
-                      pick='return good.sort_values("distances per query", kind="stable").iloc[0]'),
-                      "take the one with the higher recall, 0.97")},
-        "mask": {"top_k_unseen": (TOP_K.format(mask="pass", order=RIGHT_ORDER), "leave rated movies out"),
-                 "fastest_meeting_recall": (FASTEST.format(compare=">=", message='"no configuration is good enough"',
-                                                           pick=FIRST_CHEAPEST), "say the best recall measured")},
+        "ties": {
+            "top_k_unseen": (
+                TOP_K.format(mask=RIGHT_MASK, order="np.lexsort((-ids, -scores[ids]))"),
+                "movies 0 and 2 tie at 1.0: the smaller id first",
+            ),
+            "fastest_meeting_recall": (
+                FASTEST.format(compare=">", message=BEST_RECALL, pick=FIRST_CHEAPEST),
+                "a recall equal to the floor meets it",
+            ),
+        },
+        "order": {
+            "top_k_unseen": (
+                TOP_K.format(mask=RIGHT_MASK, order="np.lexsort((ids, scores[ids]))"),
+                "best first: movie 3 scores 2.5",
+            ),
+            "fastest_meeting_recall": (
+                FASTEST.format(
+                    compare=">=",
+                    message=BEST_RECALL,
+                    pick='return good.sort_values("distances per query", kind="stable").iloc[0]',
+                ),
+                "take the one with the higher recall, 0.97",
+            ),
+        },
+        "mask": {
+            "top_k_unseen": (TOP_K.format(mask="pass", order=RIGHT_ORDER), "leave rated movies out"),
+            "fastest_meeting_recall": (
+                FASTEST.format(
+                    compare=">=", message='"no configuration is good enough"', pick=FIRST_CHEAPEST
+                ),
+                "say the best recall measured",
+            ),
+        },
     },
     "08_scoring": {
-        "left": {"cross_features": (CROSS.format(formula="x0 * (ops.matmul(kernel, x) + bias) + x"),
-                                    "x @ kernel, not kernel @ x"),
-                 "ndcg_at_k": (NDCG.format(wanted="list(relevant)", offset=2, cut="[:k]"), "counts once")},
-        "residual": {"cross_features": (CROSS.format(formula="x0 * (ops.matmul(x, kernel) + bias)"),
-                                        "add x back at the end"),
-                     "ndcg_at_k": (NDCG.format(wanted="set(relevant)", offset=3, cut="[:k]"),
-                                   "in the DCG and in the ideal DCG alike")},
-        "swapped": {"cross_features": (CROSS.format(formula="x * (ops.matmul(x0, kernel) + bias) + x0"),
-                                       "x0 and x are swapped"),
-                    "ndcg_at_k": (NDCG.format(wanted="set(relevant)", offset=2, cut=""),
-                                  "only the first k positions count")},
+        "left": {
+            "cross_features": (
+                CROSS.format(formula="x0 * (ops.matmul(kernel, x) + bias) + x"),
+                "x @ kernel, not kernel @ x",
+            ),
+            "ndcg_at_k": (NDCG.format(wanted="list(relevant)", offset=2, cut="[:k]"), "counts once"),
+        },
+        "residual": {
+            "cross_features": (
+                CROSS.format(formula="x0 * (ops.matmul(x, kernel) + bias)"),
+                "add x back at the end",
+            ),
+            "ndcg_at_k": (
+                NDCG.format(wanted="set(relevant)", offset=3, cut="[:k]"),
+                "in the DCG and in the ideal DCG alike",
+            ),
+        },
+        "swapped": {
+            "cross_features": (
+                CROSS.format(formula="x * (ops.matmul(x0, kernel) + bias) + x0"),
+                "x0 and x are swapped",
+            ),
+            "ndcg_at_k": (
+                NDCG.format(wanted="set(relevant)", offset=2, cut=""),
+                "only the first k positions count",
+            ),
+        },
     },
     "09_reranking": {
-        "sums": {"mmr": (MMR.format(best="int(np.argmax(value))", penalty="similarity[:, chosen].sum(axis=1)"),
-                         "not their sum"),
-                 "freshness_boost": (FRESH.format(age=RIGHT_AGE, boost="weight * 0.5 ** (age / half_life)"),
-                                     "an unknown year (NaN) gets no boost"),
-                 "cap_exposure": (CAP.format(limit="int(np.floor(max_share * k))", result=RIGHT_RESULT),
-                                  "each group may keep at least 1")},
-        "smallest": {"mmr": (MMR.format(best="int(np.argmax(value))", penalty="similarity[:, chosen].min(axis=1)"),
-                             "not their sum, mean or smallest"),
-                     "freshness_boost": (FRESH.format(age="current_year - years", boost=RIGHT_BOOST),
-                                         "2001 is after 1998: age 0"),
-                     "cap_exposure": (CAP.format(limit=RIGHT_LIMIT, result="taken"), "then 2 and 3 fill the list")},
-        "later": {"mmr": (MMR.format(best="len(value) - 1 - int(np.argmax(value[::-1]))",
-                                     penalty="similarity[:, chosen].max(axis=1)"),
-                          "equal values: the earlier candidate first"),
-                  "freshness_boost": (FRESH.format(age=RIGHT_AGE,
-                                                   boost="np.where(np.isnan(years), 0.0, weight * 0.5 ** age)"),
-                                      "the boost halves every half_life years"),
-                  "cap_exposure": (CAP.format(limit="max(1, int(np.ceil(max_share * k)))", result=RIGHT_RESULT),
-                                   "floor(2.5) = 2 per group (rounded down)")},
+        "sums": {
+            "mmr": (
+                MMR.format(best="int(np.argmax(value))", penalty="similarity[:, chosen].sum(axis=1)"),
+                "not their sum",
+            ),
+            "freshness_boost": (
+                FRESH.format(age=RIGHT_AGE, boost="weight * 0.5 ** (age / half_life)"),
+                "an unknown year (NaN) gets no boost",
+            ),
+            "cap_exposure": (
+                CAP.format(limit="int(np.floor(max_share * k))", result=RIGHT_RESULT),
+                "each group may keep at least 1",
+            ),
+        },
+        "smallest": {
+            "mmr": (
+                MMR.format(best="int(np.argmax(value))", penalty="similarity[:, chosen].min(axis=1)"),
+                "not their sum, mean or smallest",
+            ),
+            "freshness_boost": (
+                FRESH.format(age="current_year - years", boost=RIGHT_BOOST),
+                "2001 is after 1998: age 0",
+            ),
+            "cap_exposure": (CAP.format(limit=RIGHT_LIMIT, result="taken"), "then 2 and 3 fill the list"),
+        },
+        "later": {
+            "mmr": (
+                MMR.format(
+                    best="len(value) - 1 - int(np.argmax(value[::-1]))",
+                    penalty="similarity[:, chosen].max(axis=1)",
+                ),
+                "equal values: the earlier candidate first",
+            ),
+            "freshness_boost": (
+                FRESH.format(age=RIGHT_AGE, boost="np.where(np.isnan(years), 0.0, weight * 0.5 ** age)"),
+                "the boost halves every half_life years",
+            ),
+            "cap_exposure": (
+                CAP.format(limit="max(1, int(np.ceil(max_share * k)))", result=RIGHT_RESULT),
+                "floor(2.5) = 2 per group (rounded down)",
+            ),
+        },
     },
 }
-VISIBLE = re.compile(r"^(?P<cell>\w+_tests): (?P<earned>[\d.]+) of (?P<visible>[\d.]+) visible point", re.MULTILINE)
+VISIBLE = re.compile(
+    r"^(?P<cell>\w+_tests): (?P<earned>[\d.]+) of (?P<visible>[\d.]+) visible point", re.MULTILINE
+)
 
 
 def _hand_in(name: str, answers: dict[str, str], folder: Path) -> Path:
     """The released notebook with the solutions' answers, except the planted ones."""
-    solved = {c.metadata["nbgrader"]["grade_id"]: c.source
-              for c in nbformat.read(ROOT / "solutions" / name / f"{name}.ipynb", as_version=4).cells
-              if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
+    solved = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in nbformat.read(ROOT / "solutions" / name / f"{name}.ipynb", as_version=4).cells
+        if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"
+    }
     nb = nbformat.read(ROOT / "notebooks" / name / f"{name}.ipynb", as_version=4)
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -157,7 +224,9 @@ def _hand_in(name: str, answers: dict[str, str], folder: Path) -> Path:
             prefix = "from keras import ops\n\n\n" if grade_id == "cross_features" else ""
             cell.source = prefix + answers[grade_id]
         elif grade_id in solved:
-            cell.source = "\n".join(line for line in solved[grade_id].splitlines() if line.strip() not in MARKERS)
+            cell.source = "\n".join(
+                line for line in solved[grade_id].splitlines() if line.strip() not in MARKERS
+            )
     path = folder / name / f"{name}.ipynb"
     path.parent.mkdir(parents=True)
     nbformat.write(nb, path)
@@ -165,8 +234,12 @@ def _hand_in(name: str, answers: dict[str, str], folder: Path) -> Path:
 
 
 def _check(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "movierec_helpers.check", str(path)], capture_output=True, text=True,
-                          timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "movierec_helpers.check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -176,9 +249,13 @@ def planted(tmp_path_factory):
     shutil.copytree(ROOT / "solutions", root / "solutions")
     shutil.copy(ROOT / "nbgrader_config.py", root)
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    jobs = {(name, student): _hand_in(name, {e: a for e, (a, _) in mistakes.items()},
-                                      root / "submitted" / student)
-            for name, students in PLANTED.items() for student, mistakes in students.items()}
+    jobs = {
+        (name, student): _hand_in(
+            name, {e: a for e, (a, _) in mistakes.items()}, root / "submitted" / student
+        )
+        for name, students in PLANTED.items()
+        for student, mistakes in students.items()
+    }
     with ThreadPoolExecutor(2) as pool:
         checks = dict(zip(jobs, pool.map(_check, jobs.values())))
     for name in PLANTED:
@@ -193,8 +270,10 @@ def planted(tmp_path_factory):
                     for grade in nb.grades:
                         if grade.auto_score is not None:
                             graded[(name, sub.student_id, grade.name)] = grade.auto_score
-    feedback = {key: path.parents[3].joinpath("autograded", key[1], key[0], path.name).read_text()
-                for key, path in jobs.items()}
+    feedback = {
+        key: path.parents[3].joinpath("autograded", key[1], key[0], path.name).read_text()
+        for key, path in jobs.items()
+    }
     return checks, graded, feedback
 
 
@@ -234,7 +313,9 @@ def test_grading_gives_exactly_the_visible_points_make_check_reported(planted, n
     for cell, (earned, visible) in reported.items():
         assert earned < visible, f"{cell}: every exercise has a planted mistake"
         from_visible, from_hidden = _graded_checks(feedback[(name, student)], cell)
-        assert from_visible == earned, f"{cell}: the check said {earned} of {visible}; grading gave {from_visible}"
+        assert from_visible == earned, (
+            f"{cell}: the check said {earned} of {visible}; grading gave {from_visible}"
+        )
         assert graded[(name, student, cell)] == from_visible + from_hidden
     for exercise, (_, phrase) in PLANTED[name][student].items():
         assert phrase in feedback[(name, student)], f"the graded notebook names the mistake in {exercise}"

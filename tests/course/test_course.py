@@ -22,11 +22,23 @@ ASSIGNMENTS = course.assignments(ROOT)
 pytestmark = pytest.mark.slow
 
 
-TENSORFLOW_TRACK = ["01_exploring_movielens", "02_matrix_factorization", "03_inspecting_embeddings",
-                    "04_regularization", "05_softmax_model", "06_keras_embeddings", "07_retrieval",
-                    "08_scoring", "09_reranking"]
-PYTORCH_TRACK = ["01_exploring_movielens", "02_matrix_factorization_torch", "03_inspecting_embeddings_torch",
-                 "04_regularization_torch"]
+TENSORFLOW_TRACK = [
+    "01_exploring_movielens",
+    "02_matrix_factorization",
+    "03_inspecting_embeddings",
+    "04_regularization",
+    "05_softmax_model",
+    "06_keras_embeddings",
+    "07_retrieval",
+    "08_scoring",
+    "09_reranking",
+]
+PYTORCH_TRACK = [
+    "01_exploring_movielens",
+    "02_matrix_factorization_torch",
+    "03_inspecting_embeddings_torch",
+    "04_regularization_torch",
+]
 
 
 def test_course_has_two_tracks_sharing_notebook_01():
@@ -39,7 +51,8 @@ def test_course_has_two_tracks_sharing_notebook_01():
 
 
 def test_pytorch_notebooks_never_load_tensorflow():
-    """A PyTorch-track kernel that loads TensorFlow can crash (see torch_cfmodel): nothing they import may load it."""
+    """A PyTorch-track kernel that loads TensorFlow can crash (see torch_cfmodel): nothing they import may
+    load it."""
     modules = set()
     for name in PYTORCH_TRACK[1:]:
         nb = nbformat.read(course.notebook_path(ROOT, name), as_version=4)
@@ -52,7 +65,8 @@ def test_pytorch_notebooks_never_load_tensorflow():
         "; from movierec_helpers.evaluation.ranking import rank_against_heldout"
         "; t = pd.DataFrame({'user_id': [0, 0], 'movie_id': [1, 2], 'rating': [4.0, 5.0]})"
         "; rank_against_heldout(np.ones((1, 3)), t.iloc[:1], t.iloc[1:], [0], k=2)"
-        "; print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))")
+        "; print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-500:]
@@ -60,8 +74,15 @@ def test_pytorch_notebooks_never_load_tensorflow():
 
 def _cells_signature(path: Path):
     nb = nbformat.read(path, as_version=4)
-    return [(c.cell_type, c.source, json.dumps(c.metadata.get("nbgrader", {}), sort_keys=True),
-             c.get("outputs", [])) for c in nb.cells]
+    return [
+        (
+            c.cell_type,
+            c.source,
+            json.dumps(c.metadata.get("nbgrader", {}), sort_keys=True),
+            c.get("outputs", []),
+        )
+        for c in nb.cells
+    ]
 
 
 def test_release_is_in_sync_with_solutions(tmp_path):
@@ -72,7 +93,8 @@ def test_release_is_in_sync_with_solutions(tmp_path):
         fresh, stored = out / name / f"{name}.ipynb", ROOT / "notebooks" / name / f"{name}.ipynb"
         assert stored.exists(), f"notebooks/{name} is missing: run `make release`"
         assert _cells_signature(fresh) == _cells_signature(stored), (
-            f"notebooks/{name} is not in sync with solutions/: run `make release`")
+            f"notebooks/{name} is not in sync with solutions/: run `make release`"
+        )
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
@@ -108,7 +130,9 @@ def _recorded(name):
 
 def test_recorded_quality_matches_the_course_claims():
     """Stored outputs are reproduced by nbval, so their recorded figures are real."""
-    assert _recorded("02_matrix_factorization")["train_mse"] < _recorded("02_matrix_factorization")["test_mse"]
+    assert (
+        _recorded("02_matrix_factorization")["train_mse"] < _recorded("02_matrix_factorization")["test_mse"]
+    )
     low_init = _recorded("03_inspecting_embeddings")
     assert low_init["test_mse_init_005"] <= 1.0
     assert low_init["test_mse_init_005"] == pytest.approx(0.968, abs=0.03)  # the seed's figure
@@ -142,7 +166,9 @@ def test_both_tracks_reach_the_same_results(name):
     assert set(tensorflow) == set(pytorch)
     for metric, value in tensorflow.items():
         if metric == "aladdin_neighbors_animated":
-            assert pytorch[metric] >= 2, "the regularized neighbours of Aladdin are animated films in both tracks"
+            assert pytorch[metric] >= 2, (
+                "the regularized neighbours of Aladdin are animated films in both tracks"
+            )
         else:
             assert pytorch[metric] == pytest.approx(value, abs=0.05), metric
 
@@ -157,21 +183,21 @@ def test_regularized_neighbours_of_aladdin_are_animated_films(name):
 
 # -- grading with nbgrader ---------------------------------------------------------------
 
-CHEAT = '''
+CHEAT = """
 def build_rating_sparse_tensor(ratings_df, num_users, num_movies):
     from movierec_helpers.models.tensorflow.losses import build_rating_sparse_tensor as library_answer
     return library_answer(ratings_df, num_users, num_movies)
-'''
+"""
 
 # The PyTorch track: the library answer wrapped, and the port's MSE (its `_indices()` of the
 # tensor as given, paired with the values of the coalesced one; right only on sorted entries).
 CHEAT_TORCH = CHEAT.replace("models.tensorflow.losses", "models.torch.losses")
-PORT_MSE = '''
+PORT_MSE = """
 def sparse_mean_square_error(sparse_ratings, user_embeddings, movie_embeddings):
     predictions = (torch.index_select(user_embeddings, 0, sparse_ratings._indices()[0, :])
                    * torch.index_select(movie_embeddings, 0, sparse_ratings._indices()[1, :])).sum(dim=1)
     return torch.nn.MSELoss()(sparse_ratings.coalesce().values(), predictions.type(torch.FloatTensor))
-'''
+"""
 
 
 def _student_copy(source: Path, target: Path, solution_override: dict[str, str] | None = None):
@@ -193,19 +219,33 @@ def graded_class(tmp_path_factory):
     shutil.copytree(ROOT / "solutions", root / "solutions")
     shutil.copy(ROOT / "nbgrader_config.py", root)
     for name in ASSIGNMENTS:
-        _student_copy(course.notebook_path(ROOT, name), root / "submitted" / "solution" / name / f"{name}.ipynb")
-        _student_copy(ROOT / "notebooks" / name / f"{name}.ipynb",
-                      root / "submitted" / "blank" / name / f"{name}.ipynb")
-    _student_copy(course.notebook_path(ROOT, "02_matrix_factorization"),
-                  root / "submitted" / "wrapper" / "02_matrix_factorization" / "02_matrix_factorization.ipynb",
-                  {"sparse_tensor": CHEAT})
-    _student_copy(course.notebook_path(ROOT, "02_matrix_factorization_torch"),
-                  root / "submitted" / "port" / "02_matrix_factorization_torch" / "02_matrix_factorization_torch.ipynb",
-                  {"sparse_tensor": CHEAT_TORCH, "mse_dense": PORT_MSE})
+        _student_copy(
+            course.notebook_path(ROOT, name), root / "submitted" / "solution" / name / f"{name}.ipynb"
+        )
+        _student_copy(
+            ROOT / "notebooks" / name / f"{name}.ipynb", root / "submitted" / "blank" / name / f"{name}.ipynb"
+        )
+    _student_copy(
+        course.notebook_path(ROOT, "02_matrix_factorization"),
+        root / "submitted" / "wrapper" / "02_matrix_factorization" / "02_matrix_factorization.ipynb",
+        {"sparse_tensor": CHEAT},
+    )
+    _student_copy(
+        course.notebook_path(ROOT, "02_matrix_factorization_torch"),
+        root / "submitted" / "port" / "02_matrix_factorization_torch" / "02_matrix_factorization_torch.ipynb",
+        {"sparse_tensor": CHEAT_TORCH, "mse_dense": PORT_MSE},
+    )
     db = gradebook_url(root)
     for name in ASSIGNMENTS:
-        run_nbgrader(root, "generate_assignment", name, "--force",
-                     "--CourseDirectory.release_directory=release", db=db, check=True)
+        run_nbgrader(
+            root,
+            "generate_assignment",
+            name,
+            "--force",
+            "--CourseDirectory.release_directory=release",
+            db=db,
+            check=True,
+        )
         run_nbgrader(root, "autograde", name, "--force", db=db, check=True)
     from nbgrader.api import Gradebook
 
@@ -254,6 +294,7 @@ def test_pytorch_track_grades_the_ports_mistakes_exactly(graded_class):
 
 # -- JupyterLab ----------------------------------------------------------------------------
 
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -274,11 +315,22 @@ def test_jupyterlab_serves_the_course(tmp_path):
     port, token = _free_port(), "movierec-smoke-test"
     env = {**tool_env(), "JUPYTER_RUNTIME_DIR": str(tmp_path), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1",
-         f"--port={port}", f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
-         f"--ServerApp.root_dir={ROOT / 'notebooks'}", *_lab_options(),
-         *(["--allow-root"] if os.geteuid() == 0 else [])],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(Path(sys.executable).parent / "jupyter"),
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            "--ServerApp.open_browser=False",
+            f"--ServerApp.root_dir={ROOT / 'notebooks'}",
+            *_lab_options(),
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
 
     def get(path):
@@ -305,7 +357,9 @@ def test_jupyterlab_serves_the_course(tmp_path):
         assert "movierec" in specs
         status, page = get("/lab")
         assert status == 200
-        assert re.search(r'"news":\s*\{"disabled":\s*true\}', page.decode()), "no news pop-up (make lab options)"
+        assert re.search(r'"news":\s*\{"disabled":\s*true\}', page.decode()), (
+            "no news pop-up (make lab options)"
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -320,7 +374,9 @@ def test_notebook_03_adds_your_ratings_once_even_when_rerun(tmp_path):
     nb = nbformat.read(course.notebook_path(ROOT, name), as_version=4)
     (tmp_path / "my_ratings.csv").write_text("title,rating\nAladdin (1992),5\nheat (1995),2\n")
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    client = NotebookClient(nb, kernel_name="movierec", timeout=120, resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(
+        nb, kernel_name="movierec", timeout=120, resources={"metadata": {"path": str(tmp_path)}}
+    )
     with client.setup_kernel():
         client.execute_cell(nb.cells[code[0]], code[0])
         for _ in range(2):  # the student runs the ratings cell twice
@@ -335,11 +391,16 @@ def test_partial_credit_parts_add_up_to_each_test_cells_points(name):
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
             parts = [float(p) for p in re.findall(r"checks\.check\(([\d.]+),", cell.source)]
-            assert sum(parts) == meta["points"], f"{meta['grade_id']}: parts {parts} vs {meta['points']} points"
+            assert sum(parts) == meta["points"], (
+                f"{meta['grade_id']}: parts {parts} vs {meta['points']} points"
+            )
             declared = re.search(r"checks = PartialCredit\(points=([\d.]+)\)", cell.source)
             assert declared and float(declared[1]) == meta["points"], (
-                f"{meta['grade_id']}: PartialCredit(points=...) must say the cell's {meta['points']} points")
-            assert cell.source.rstrip().endswith("checks.score"), f"{meta['grade_id']} must end with checks.score"
+                f"{meta['grade_id']}: PartialCredit(points=...) must say the cell's {meta['points']} points"
+            )
+            assert cell.source.rstrip().endswith("checks.score"), (
+                f"{meta['grade_id']} must end with checks.score"
+            )
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
@@ -358,8 +419,11 @@ def test_graded_function_table_matches_the_solution_cells():
         for cell in nbformat.read(course.notebook_path(ROOT, name), as_version=4).cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type == "code" and meta.get("solution") and not meta.get("grade"):
-                graded = [f for f in re.findall(r"^def (\w+)\(", cell.source, flags=re.MULTILINE)
-                          if f in EXERCISE_OF_FUNCTION]
+                graded = [
+                    f
+                    for f in re.findall(r"^def (\w+)\(", cell.source, flags=re.MULTILINE)
+                    if f in EXERCISE_OF_FUNCTION
+                ]
                 assert len(graded) == 1, f"{meta['grade_id']}: one graded function, found {graded}"
                 found[graded[0]] = meta["grade_id"]
     assert found == EXERCISE_OF_FUNCTION

@@ -18,8 +18,12 @@ def script():
 
 
 def test_a_failed_install_prints_pips_own_reason(script, capsys):
-    failing = [sys.executable, "-c", "import sys; print('ERROR: ResolutionImpossible: soupsieve 4.1.2 "
-               "requires Python >=3.11.5'); sys.exit(1)"]
+    failing = [
+        sys.executable,
+        "-c",
+        "import sys; print('ERROR: ResolutionImpossible: soupsieve 4.1.2 "
+        "requires Python >=3.11.5'); sys.exit(1)",
+    ]
     with pytest.raises(SystemExit, match="Installing the course's packages failed"):
         script._run(failing, what="Installing the course's packages")
     assert "soupsieve 4.1.2 requires Python >=3.11.5" in capsys.readouterr().err

@@ -25,9 +25,15 @@ def test_every_hidden_check_is_mapped_to_a_sentence_students_read():
     for path in sorted((ROOT / "solutions").glob("*/*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
             found |= {(path.parent.name, m["label"]) for m in HIDDEN.finditer(cell.source)}
-    assert {(c["notebook"], c["label"]) for c in listed} == found, "list every hidden check in hidden_checks.toml"
+    assert {(c["notebook"], c["label"]) for c in listed} == found, (
+        "list every hidden check in hidden_checks.toml"
+    )
     for check in listed:
-        released = nbformat.read(ROOT / "notebooks" / check["notebook"] / f"{check['notebook']}.ipynb", as_version=4)
+        released = nbformat.read(
+            ROOT / "notebooks" / check["notebook"] / f"{check['notebook']}.ipynb", as_version=4
+        )
         text = _words(" ".join(c.source for c in released.cells if c.cell_type == "markdown"))
         for sentence in check["states"]:
-            assert _words(sentence) in text, f"{check['notebook']}: {check['label']!r} is not stated: {sentence!r}"
+            assert _words(sentence) in text, (
+                f"{check['notebook']}: {check['label']!r} is not stated: {sentence!r}"
+            )

@@ -11,8 +11,10 @@ import pytest
 from movierec_helpers.tracks import FRAMEWORK_MODULES, SHARED, module_track
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = {"movierec_helpers": ROOT / "movierec_helpers",
-            "movierec_instructor": ROOT / "instructor" / "movierec_instructor"}
+PACKAGES = {
+    "movierec_helpers": ROOT / "movierec_helpers",
+    "movierec_instructor": ROOT / "instructor" / "movierec_instructor",
+}
 
 
 def _modules(package: str) -> dict[str, Path]:
@@ -44,8 +46,10 @@ def test_readme_map_is_a_table_of_rooms():
     section = readme.split("## Where things are", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     listed = {re.match(r"\| `([^`]+)`", row).group(1).rstrip("/").removeprefix(".../") for row in rows}
-    rooms = {"movierec_helpers/" + p.parent.relative_to(PACKAGES["movierec_helpers"]).as_posix()
-             for p in PACKAGES["movierec_helpers"].glob("*/__init__.py")}
+    rooms = {
+        "movierec_helpers/" + p.parent.relative_to(PACKAGES["movierec_helpers"]).as_posix()
+        for p in PACKAGES["movierec_helpers"].glob("*/__init__.py")
+    }
     rooms |= {p.parent.name for p in PACKAGES["movierec_instructor"].glob("*/__init__.py")}
     missing = sorted(room for room in rooms if room not in listed)
     assert not missing, f"README's 'Where things are' has no row for {missing}"
@@ -54,7 +58,8 @@ def test_readme_map_is_a_table_of_rooms():
 
 
 def test_framework_code_lives_in_its_track_folder():
-    """One rule for a module's track (its folder, see movierec_helpers.tracks): shared code imports no framework."""
+    """One rule for a module's track (its folder, see movierec_helpers.tracks): shared code imports no
+    framework."""
     wrong = []
     for name, path in _modules("movierec_helpers").items():
         track = module_track(name)
@@ -68,21 +73,27 @@ def test_framework_code_lives_in_its_track_folder():
     assert module_track("movierec_helpers.models.training_loop") == SHARED
 
 
-
 def test_student_package_does_not_reach_instructor_code():
     for name, path in _modules("movierec_helpers").items():
         for module, _ in _imports(path):
             assert not module.startswith(("movierec_instructor", "nbgrader", "benchmarks")), (
-                f"{name} imports {module}: students' code must not depend on grading code")
+                f"{name} imports {module}: students' code must not depend on grading code"
+            )
 
 
 def test_importing_the_student_package_loads_no_grading_tool():
     # The PyTorch track's modules first: after TensorFlow they refuse to load (models.torch.cfmodel).
     names = sorted(_modules("movierec_helpers"), key=lambda m: module_track(m) != "pytorch")
     modules = " ".join(f"import {m};" for m in names)
-    code = f"{modules} import sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('nbgrader', 'movierec_instructor')))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""}).stdout
+    tools = ("nbgrader", "movierec_instructor")
+    code = f"{modules} import sys; print(sorted(m for m in sys.modules if m.split('.')[0] in {tools!r}))"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""},
+    ).stdout
     assert out.strip().splitlines()[-1] == "[]"
 
 
@@ -144,7 +155,9 @@ def test_every_package_docstring_names_its_modules_and_the_cli_docstring_every_c
             modules += sorted(p.parent.name for p in init.parent.glob("*/__init__.py"))
             missing = [m for m in modules if not re.search(rf"\b{m}\b", doc)]
             assert not missing, f"{name}'s docstring does not name {missing}"
-    commands = next(a.choices for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    commands = next(
+        a.choices for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    )
     assert len(commands) >= 11
     missing = [c for c in commands if f"movierec {c}" not in cli.__doc__]
     assert not missing, f"the CLI docstring does not show {missing}"
@@ -186,8 +199,24 @@ def test_no_module_over_400_lines_and_no_function_over_80():
     for base in PACKAGES.values():
         for path in base.rglob("*.py"):
             source = path.read_text()
-            assert len(source.splitlines()) <= 400, f"{path.relative_to(ROOT)} has {len(source.splitlines())} lines"
+            assert len(source.splitlines()) <= 400, (
+                f"{path.relative_to(ROOT)} has {len(source.splitlines())} lines"
+            )
             for node in ast.walk(ast.parse(source)):
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     length = node.end_lineno - node.lineno + 1
                     assert length <= 80, f"{path.relative_to(ROOT)}: {node.name} has {length} lines"
+
+
+def test_tests_are_laid_out_like_the_source():
+    """tests/helpers/<package>/ and tests/instructor/<room>/ name packages that exist."""
+    for tests, package in (("helpers", "movierec_helpers"), ("instructor", "movierec_instructor")):
+        folders = sorted(
+            p for p in (ROOT / "tests" / tests).iterdir() if p.is_dir() and p.name != "__pycache__"
+        )
+        assert folders, f"tests/{tests} has no folder per package"
+        for folder in folders:
+            assert (PACKAGES[package] / folder.name / "__init__.py").exists(), (
+                f"tests/{tests}/{folder.name}/ tests no package of {package}"
+            )
+            assert list(folder.glob("test_*.py")), f"tests/{tests}/{folder.name}/ holds no tests"

@@ -34,7 +34,9 @@ def test_value_off_by_more_than_the_tolerance_fails(ml100k, vectors):
 
 def test_wrong_column_fails(ml100k, vectors):
     ref = _norm_spec(ml100k, vectors)
-    other = charts.embedding_norm_chart({"model": vectors}, ml100k.movies.assign(genre="Drama"), ml100k.ratings)
+    other = charts.embedding_norm_chart(
+        {"model": vectors}, ml100k.movies.assign(genre="Drama"), ml100k.ratings
+    )
     with pytest.raises(Mismatch, match="'genre'"):
         compare_vegalite(ref, other.to_dict())
     renamed = charts.embedding_norm_chart({"other name": vectors}, ml100k.movies, ml100k.ratings).to_dict()
@@ -76,15 +78,18 @@ def test_training_curves_tolerate_drift_but_not_another_run():
         compare_vegalite(ref, charts.training_curves({"m": a * 1.1}, "val_rmse", "RMSE").to_dict())
 
 
-@pytest.mark.parametrize("ref, test, ok", [
-    ("test MSE 0.9713", "test MSE 0.9713", True),
-    ("test MSE 0.9713", "test MSE 0.9714", True),    # a rounding flip in the last digit
-    ("test MSE 0.9713", "test MSE 0.9730", False),   # a different result
-    ("943 users", "944 users", False),                # integers are exact
-    ("recall@10 0.226", "precision@10 0.226", False),  # the words are exact
-    ("<td>0.50</td><td>Star Wars (1977)</td>", "<td>0.51</td><td>Star Wars (1977)</td>", True),
-    ("<td>0.50</td><td>Star Wars (1977)</td>", "<td>0.50</td><td>Fargo (1996)</td>", False),
-])
+@pytest.mark.parametrize(
+    "ref, test, ok",
+    [
+        ("test MSE 0.9713", "test MSE 0.9713", True),
+        ("test MSE 0.9713", "test MSE 0.9714", True),  # a rounding flip in the last digit
+        ("test MSE 0.9713", "test MSE 0.9730", False),  # a different result
+        ("943 users", "944 users", False),  # integers are exact
+        ("recall@10 0.226", "precision@10 0.226", False),  # the words are exact
+        ("<td>0.50</td><td>Star Wars (1977)</td>", "<td>0.51</td><td>Star Wars (1977)</td>", True),
+        ("<td>0.50</td><td>Star Wars (1977)</td>", "<td>0.50</td><td>Fargo (1996)</td>", False),
+    ],
+)
 def test_text_numbers_agree_up_to_rounding(ref, test, ok):
     if ok:
         compare_text(ref, test)
@@ -94,10 +99,14 @@ def test_text_numbers_agree_up_to_rounding(ref, test, ok):
 
 
 def test_reconcile_replaces_only_matching_outputs():
-    ref = [new_output("stream", name="stdout", text="train_error=0.1234\n"),
-           new_output("execute_result", data={"text/plain": "0.50"}, execution_count=1)]
-    test = [new_output("stream", name="stdout", text="train_error=0.1235\n"),
-            new_output("execute_result", data={"text/plain": "0.70"}, execution_count=1)]
+    ref = [
+        new_output("stream", name="stdout", text="train_error=0.1234\n"),
+        new_output("execute_result", data={"text/plain": "0.50"}, execution_count=1),
+    ]
+    test = [
+        new_output("stream", name="stdout", text="train_error=0.1235\n"),
+        new_output("execute_result", data={"text/plain": "0.70"}, execution_count=1),
+    ]
     problems = reconcile(ref, test)
     assert test[0]["text"] == "train_error=0.1234\n", "within tolerance: made equal to the stored one"
     assert test[1]["data"]["text/plain"] == "0.70", "beyond tolerance: left for nbval to report"
@@ -105,8 +114,15 @@ def test_reconcile_replaces_only_matching_outputs():
 
 
 def _speed_spec(qps, recall=0.95):
-    table = pd.DataFrame({"M": [8, 8], "ef_search": [10, 20], "recall@10": [0.9, recall],
-                          "distances per query": [300.0, 420.0], "queries per second": qps})
+    table = pd.DataFrame(
+        {
+            "M": [8, 8],
+            "ef_search": [10, 20],
+            "recall@10": [0.9, recall],
+            "distances per query": [300.0, 420.0],
+            "queries per second": qps,
+        }
+    )
     return charts.recall_cost_chart(table).to_dict()
 
 

@@ -34,8 +34,13 @@ def test_constraints_pin_every_direct_dependency():
     instructor = tomllib.loads((ROOT / "instructor/pyproject.toml").read_text())["project"]
     own = {"movierec"}
     extras = project["optional-dependencies"]
-    for requirement in project["dependencies"] + extras["lab"] + extras["dev"] + extras["torch"] + [
-            r for r in instructor["dependencies"] if _normalise(r)[0] not in own]:
+    for requirement in (
+        project["dependencies"]
+        + extras["lab"]
+        + extras["dev"]
+        + extras["torch"]
+        + [r for r in instructor["dependencies"] if _normalise(r)[0] not in own]
+    ):
         name, _ = _normalise(requirement)
         assert name in pins, f"{name} has no pinned version in constraints.txt"
 
@@ -69,5 +74,7 @@ def test_ci_entry_points_call_the_readme_test_command():
     assert re.search(rf"^\s*{command}\s*$", ci_run, flags=re.M)
     workflow = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
     job = workflow["jobs"]["test"]
-    assert {"ubuntu-24.04", "macos-14"} <= set(job["strategy"]["matrix"]["os"]), "Linux x86-64 and macOS arm64"
+    assert {"ubuntu-24.04", "macos-14"} <= set(job["strategy"]["matrix"]["os"]), (
+        "Linux x86-64 and macOS arm64"
+    )
     assert command in [step.get("run") for step in job["steps"]]

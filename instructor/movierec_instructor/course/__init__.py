@@ -21,5 +21,18 @@ from movierec_instructor.course.maintenance import (
     write_submission,
 )
 
-__all__ = ["KERNEL", "SHARED", "TRACKS", "assignments", "course_tracks", "execute", "execute_notebook",
-           "notebook_path", "release", "stderr_outputs", "time_course", "track_of", "write_submission"]
+__all__ = [
+    "KERNEL",
+    "SHARED",
+    "TRACKS",
+    "assignments",
+    "course_tracks",
+    "execute",
+    "execute_notebook",
+    "notebook_path",
+    "release",
+    "stderr_outputs",
+    "time_course",
+    "track_of",
+    "write_submission",
+]

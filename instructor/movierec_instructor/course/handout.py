@@ -105,8 +105,10 @@ def exercise_assignments(course: Path, track: str | None = None) -> dict[str, st
 def _answered_exercises(node: ast.FunctionDef) -> list[str]:
     """The exercises named by a ``@reference_solution("id", ...)`` decorator of ``node``."""
     for decorator in node.decorator_list:
-        if isinstance(decorator, ast.Call) and getattr(
-                decorator.func, "id", getattr(decorator.func, "attr", None)) == "reference_solution":
+        if (
+            isinstance(decorator, ast.Call)
+            and getattr(decorator.func, "id", getattr(decorator.func, "attr", None)) == "reference_solution"
+        ):
             return [arg.value for arg in decorator.args if isinstance(arg, ast.Constant)]
     return []
 
@@ -135,9 +137,11 @@ def strip_answers(source: str, withheld: dict[str, str]) -> tuple[str, list[str]
         body = node.body[1:] if ast.get_docstring(node) is not None else node.body
         first = body[0].lineno - 1 if body else node.body[-1].end_lineno
         indent = " " * (node.body[0].col_offset)
-        message = (f"{node.name} answers an exercise of {withheld[exercise]}; it ships with the "
-                   "hand-out after that assignment is due.")
-        lines[first:node.end_lineno] = [f"{indent}raise NotImplementedError({message!r})"]
+        message = (
+            f"{node.name} answers an exercise of {withheld[exercise]}; it ships with the "
+            "hand-out after that assignment is due."
+        )
+        lines[first : node.end_lineno] = [f"{indent}raise NotImplementedError({message!r})"]
         replaced.append(node.name)
     return "\n".join(lines), sorted(replaced)
 
@@ -170,7 +174,11 @@ def _library_names_used(source: str) -> set[str]:
             names |= {alias.name for alias in node.names}
             modules |= {alias.asname or alias.name for alias in node.names}
         elif isinstance(node, ast.Import):
-            modules |= {alias.asname or alias.name for alias in node.names if alias.name.startswith("movierec_helpers")}
+            modules |= {
+                alias.asname or alias.name
+                for alias in node.names
+                if alias.name.startswith("movierec_helpers")
+            }
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
             names.add(node.attr)
@@ -193,8 +201,9 @@ def notebook_needs(path: Path, answers: dict[str, str]) -> dict[str, list[int]]:
     return needs
 
 
-def check_handout_runs(course: Path, shipped: list[str], answers: dict[str, str], due: str | None,
-                       track: str | None = None) -> None:
+def check_handout_runs(
+    course: Path, shipped: list[str], answers: dict[str, str], due: str | None, track: str | None = None
+) -> None:
     """Refuses a hand-out whose notebooks would need withheld answers; the message says what would work.
 
     Raises:
@@ -206,8 +215,10 @@ def check_handout_runs(course: Path, shipped: list[str], answers: dict[str, str]
         for path in sorted((course / "notebooks" / name).glob("*.ipynb")):
             needs = notebook_needs(path, answers)
             for answer, cells in sorted(needs.items()):
-                problems.append(f"{name} cell{'s' if len(cells) > 1 else ''} {', '.join(map(str, cells))} "
-                                f"use{'s' if len(cells) == 1 else ''} {answer} (an answer of {answers[answer]})")
+                problems.append(
+                    f"{name} cell{'s' if len(cells) > 1 else ''} {', '.join(map(str, cells))} "
+                    f"use{'s' if len(cells) == 1 else ''} {answer} (an answer of {answers[answer]})"
+                )
                 latest_needed = max(latest_needed, order.index(answers[answer]))
             if needs and first_broken is None:
                 first_broken = name
@@ -215,14 +226,18 @@ def check_handout_runs(course: Path, shipped: list[str], answers: dict[str, str]
         earlier = order[order.index(first_broken) - 1] if order.index(first_broken) > 0 else None
         fixes = [f"--due {order[latest_needed]}"] + ([f"--through {earlier}"] if earlier else [])
         raise HandoutWouldNotRun(
-            "This hand-out would not run: " + "; ".join(problems) + f". Those answers are withheld until their "
-            f"assignment is due (--due {due or 'the assignment before --through'}), so these cells would stop "
+            "This hand-out would not run: "
+            + "; ".join(problems)
+            + f". Those answers are withheld until their "
+            f"assignment is due (--due {due or 'the assignment before --through'}), so these cells would "
+            "stop "
             f"with NotImplementedError. Hand out with {' or '.join(fixes)}."
         )
 
 
-def build_handout(course: Path, out: Path, *, through: str, due: str | None = None,
-                  track: str | None = None) -> dict[str, list[str]]:
+def build_handout(
+    course: Path, out: Path, *, through: str, due: str | None = None, track: str | None = None
+) -> dict[str, list[str]]:
     """Writes the student hand-out of one track into ``out``.
 
     Args:
@@ -257,10 +272,16 @@ def build_handout(course: Path, out: Path, *, through: str, due: str | None = No
 
     out.mkdir(parents=True, exist_ok=True)
     for name in shipped:
-        shutil.copytree(course / "notebooks" / name, out / "notebooks" / name,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    shutil.copytree(course / "movierec_helpers", out / "movierec_helpers",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(
+            course / "notebooks" / name,
+            out / "notebooks" / name,
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints"),
+        )
+    shutil.copytree(
+        course / "movierec_helpers",
+        out / "movierec_helpers",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
     stubbed = []
     for module in sorted((out / "movierec_helpers").rglob("*.py")):
         new, names = strip_answers(module.read_text(), withheld)
@@ -270,14 +291,17 @@ def build_handout(course: Path, out: Path, *, through: str, due: str | None = No
     for name in ("pyproject.toml", "constraints.txt"):
         shutil.copy(course / name, out / name)
     environment = (course / "environment.yml").read_text()
-    (out / "environment.yml").write_text("\n".join(
-        line for line in environment.split("\n") if "./instructor" not in line))
+    (out / "environment.yml").write_text(
+        "\n".join(line for line in environment.split("\n") if "./instructor" not in line)
+    )
     (out / "scripts").mkdir()
     for script in ("course.py", "install_kernel.py", "lab_settings.py"):
         shutil.copy(course / "scripts" / script, out / "scripts" / script)
     (out / "tests").mkdir()
     (out / "tests" / "test_setup.py").write_text(STUDENT_TEST)
     (out / "Makefile").write_text(STUDENT_MAKEFILE)
-    (out / "course.toml").write_text(f'# This hand-out\'s track: `make lab` installs and opens it.\ntracks = ["{track}"]\n')
+    (out / "course.toml").write_text(
+        f'# This hand-out\'s track: `make lab` installs and opens it.\ntracks = ["{track}"]\n'
+    )
     (out / "README.md").write_text(README.format(framework=FRAMEWORKS.get(track, track), example=shipped[-1]))
     return {"notebooks": shipped, "withheld": sorted(stubbed)}

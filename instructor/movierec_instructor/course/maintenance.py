@@ -25,8 +25,6 @@ from movierec_instructor.grading.nbgrader_runner import run_nbgrader
 KERNEL = "movierec"
 
 
-
-
 def track_of(course_dir: Path, assignment: str) -> str:
     """The track of an assignment: its notebook's ``movierec.track`` metadata ("tensorflow" when absent).
 
@@ -98,7 +96,9 @@ def stderr_outputs(nb: nbformat.NotebookNode) -> list[str]:
     ]
 
 
-def execute_notebook(path: Path, timeout: int = 300, env: dict[str, str] | None = None) -> tuple[nbformat.NotebookNode, float]:
+def execute_notebook(
+    path: Path, timeout: int = 300, env: dict[str, str] | None = None
+) -> tuple[nbformat.NotebookNode, float]:
     """Executes a notebook in its folder with the course kernel; returns it and the seconds taken."""
     from nbclient import NotebookClient
 
@@ -147,10 +147,17 @@ def release(course_dir: Path, out: Path | None = None) -> None:
     out = Path(out or course_dir / "notebooks").resolve()
     with tempfile.TemporaryDirectory() as tmp:
         for name in assignments(course_dir):
-            run_nbgrader(course_dir, "generate_assignment", name, "--force",
-                         f"--CourseDirectory.root={course_dir}",
-                         f"--CourseDirectory.release_directory={out}",
-                         db=f"sqlite:///{Path(tmp) / 'gradebook.db'}", check=True, log_level="WARN")
+            run_nbgrader(
+                course_dir,
+                "generate_assignment",
+                name,
+                "--force",
+                f"--CourseDirectory.root={course_dir}",
+                f"--CourseDirectory.release_directory={out}",
+                db=f"sqlite:///{Path(tmp) / 'gradebook.db'}",
+                check=True,
+                log_level="WARN",
+            )
     for leftover in out.glob("*/.ipynb_checkpoints"):
         shutil.rmtree(leftover)
 

@@ -58,17 +58,18 @@ AUTOGRADE_STEPS = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-AUTOGRADE_OPTIONS = ("--force", f"--Autograde.autograde_preprocessors={AUTOGRADE_STEPS!r}",
-                     "--AssignLatePenalties.plugin_class=movierec_instructor.grading.late_policy.CourseLatePolicy")
+AUTOGRADE_OPTIONS = (
+    "--force",
+    f"--Autograde.autograde_preprocessors={AUTOGRADE_STEPS!r}",
+    "--AssignLatePenalties.plugin_class=movierec_instructor.grading.late_policy.CourseLatePolicy",
+)
 COURSE_FILES = ("nbgrader_config.py", DEADLINES, EXTENSIONS)  # what a worker's copy of the course needs
 
 
 def threads_per_worker(jobs: int) -> dict[str, str]:
     """Shares the cores between workers: TensorFlow would otherwise start a full pool in each."""
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
-    return {"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads,
-            "OMP_NUM_THREADS": threads}
-
+    return {"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads, "OMP_NUM_THREADS": threads}
 
 
 def _graded(course: Path, student: str, assignment: str, expected: list[str]) -> bool:
@@ -87,8 +88,14 @@ def runtime_folder(parent: Path) -> Path:
     return runtime
 
 
-def _grade_in_workers(course: Path, assignment: str, shares: list[list[str]], db: str, sandbox: bool,
-                      due: dt.datetime | None = None) -> None:
+def _grade_in_workers(
+    course: Path,
+    assignment: str,
+    shares: list[list[str]],
+    db: str,
+    sandbox: bool,
+    due: dt.datetime | None = None,
+) -> None:
     """Grades each share of students in its own copy of the course, then merges the results."""
     with tempfile.TemporaryDirectory() as tmp:
         workers = []
@@ -99,24 +106,48 @@ def _grade_in_workers(course: Path, assignment: str, shares: list[list[str]], db
                 if (course / name).exists():
                     shutil.copy(course / name, copy)
             for student in share:
-                shutil.copytree(course / "submitted" / student / assignment,
-                                copy / "submitted" / student / assignment)
+                shutil.copytree(
+                    course / "submitted" / student / assignment, copy / "submitted" / student / assignment
+                )
             worker_db = gradebook_url(copy)
-            generate = nbgrader_command("generate_assignment", assignment, "--force",
-                                        f"--CourseDirectory.release_directory={copy / 'release'}",
-                                        db=worker_db)
+            generate = nbgrader_command(
+                "generate_assignment",
+                assignment,
+                "--force",
+                f"--CourseDirectory.release_directory={copy / 'release'}",
+                db=worker_db,
+            )
             runtime = runtime_folder(copy)
             grade = nbgrader_command("autograde", assignment, *AUTOGRADE_OPTIONS, db=worker_db)
             # Each worker registers the assignment (and its due date) in its own gradebook, then grades.
             steps = [generate, grade]
             if due is not None:
-                steps.insert(0, nbgrader_command("db", "assignment", "add", assignment,
-                                                 f"--duedate={due.strftime('%Y-%m-%d %H:%M:%S')} UTC", db=worker_db))
+                steps.insert(
+                    0,
+                    nbgrader_command(
+                        "db",
+                        "assignment",
+                        "add",
+                        assignment,
+                        f"--duedate={due.strftime('%Y-%m-%d %H:%M:%S')} UTC",
+                        db=worker_db,
+                    ),
+                )
             script = " && ".join(shlex.join(cmd) for cmd in steps)
             env = grading_env(sandbox, str(runtime), threads_per_worker(len(shares)))
-            workers.append((copy, worker_db, subprocess.Popen(
-                ["bash", "-c", script], cwd=copy, env=tool_env(env),
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+            workers.append(
+                (
+                    copy,
+                    worker_db,
+                    subprocess.Popen(
+                        ["bash", "-c", script],
+                        cwd=copy,
+                        env=tool_env(env),
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    ),
+                )
+            )
         for copy, worker_db, process in workers:
             process.wait()
             merge_gradebook(worker_db, db, assignment)
@@ -154,8 +185,16 @@ def kernel_probe(runtime: Path, sandbox: bool, timeout: float = 120) -> str | No
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def autograde(course: Path, assignment: str, *, jobs: int = 1, release: Path | None = None,
-              db: str | None = None, sandbox: bool = True, only: list[str] | None = None) -> list[Finding]:
+def autograde(
+    course: Path,
+    assignment: str,
+    *,
+    jobs: int = 1,
+    release: Path | None = None,
+    db: str | None = None,
+    sandbox: bool = True,
+    only: list[str] | None = None,
+) -> list[Finding]:
     """Checks, grades and records every submission of ``assignment``.
 
     Args:
@@ -187,19 +226,20 @@ def autograde(course: Path, assignment: str, *, jobs: int = 1, release: Path | N
         broken = kernel_probe(runtime, sandbox)
         if broken:
             # Nothing is touched: no repair, no blank, no grade. A re-run grades everyone.
-            return run.not_graded(students, f"the grading kernel cannot start on this machine ({broken})",
-                                  "the submission is left as handed in; fix the machine and grade again")
+            return run.not_graded(
+                students,
+                f"the grading kernel cannot start on this machine ({broken})",
+                "the submission is left as handed in; fix the machine and grade again",
+            )
         findings = run.prepare()
         shares = [students[i::jobs] for i in range(max(1, min(jobs, len(students))))]
         if students:
             _grade_in_workers(course, assignment, shares, run.db, sandbox, run.due)
         env = grading_env(sandbox, str(runtime))
-        _grade_failures_alone(course, assignment, students, run.expected, run.release, run.db, env, runtime,
-                              sandbox, findings)
+        _grade_failures_alone(
+            course, assignment, students, run.expected, run.release, run.db, env, runtime, sandbox, findings
+        )
     return findings + run.finish()
-
-
-
 
 
 def nbgrader_reason(done: subprocess.CompletedProcess) -> str:
@@ -209,27 +249,52 @@ def nbgrader_reason(done: subprocess.CompletedProcess) -> str:
     return meaningful[-1][:300] if meaningful else f"nbgrader exited with status {done.returncode}"
 
 
-def _grade_failures_alone(course: Path, assignment: str, students: list[str], expected: list[str], release: Path,
-                          db: str, env: dict[str, str], runtime: Path, sandbox: bool,
-                          findings: list[Finding]) -> None:
+def _grade_failures_alone(
+    course: Path,
+    assignment: str,
+    students: list[str],
+    expected: list[str],
+    release: Path,
+    db: str,
+    env: dict[str, str],
+    runtime: Path,
+    sandbox: bool,
+    findings: list[Finding],
+) -> None:
     """Grades alone each student the shared run did not grade, and decides whose fault a failure is."""
     for student in students:
         if _graded(course, student, assignment, expected):
             continue
-        done = run_nbgrader(course, "autograde", assignment, *AUTOGRADE_OPTIONS, f"--student={student}",
-                            db=db, env=env)
+        done = run_nbgrader(
+            course, "autograde", assignment, *AUTOGRADE_OPTIONS, f"--student={student}", db=db, env=env
+        )
         if _graded(course, student, assignment, expected):
             continue
         broken = kernel_probe(runtime, sandbox)
         if broken:
             _forget_submission(db, assignment, student)
-            findings.append(Finding(student, assignment, f"the grading kernel failed on this machine ({broken})",
-                                    f"{NOT_GRADED}: the submission is left as handed in; grade again"))
+            findings.append(
+                Finding(
+                    student,
+                    assignment,
+                    f"the grading kernel failed on this machine ({broken})",
+                    f"{NOT_GRADED}: the submission is left as handed in; grade again",
+                )
+            )
             continue
         kept = set_aside_all(course / "submitted" / student / assignment, expected, release / assignment)
-        findings.append(Finding(student, assignment, "nbgrader could not grade the submission "
-                                f"(the notebook broke the grader or its kernel: {nbgrader_reason(done)})", kept))
-        run_nbgrader(course, "autograde", assignment, *AUTOGRADE_OPTIONS, f"--student={student}", db=db, env=env)
+        findings.append(
+            Finding(
+                student,
+                assignment,
+                "nbgrader could not grade the submission "
+                f"(the notebook broke the grader or its kernel: {nbgrader_reason(done)})",
+                kept,
+            )
+        )
+        run_nbgrader(
+            course, "autograde", assignment, *AUTOGRADE_OPTIONS, f"--student={student}", db=db, env=env
+        )
 
 
 def _forget_submission(db: str, assignment: str, student: str) -> None:

@@ -43,8 +43,16 @@ class ClassRun:
     due: dt.datetime | None = field(default=None)
 
     @classmethod
-    def plan(cls, course: Path, assignment: str, *, release: Path | None = None, db: str | None = None,
-             sandbox: bool = True, only: list[str] | None = None) -> ClassRun:
+    def plan(
+        cls,
+        course: Path,
+        assignment: str,
+        *,
+        release: Path | None = None,
+        db: str | None = None,
+        sandbox: bool = True,
+        only: list[str] | None = None,
+    ) -> ClassRun:
         """Reads the class: students with a submission (``only`` keeps those named), the deadlines.
 
         Raises:
@@ -54,28 +62,61 @@ class ClassRun:
         course = Path(course).resolve()
         deadlines = load(course)
         submitted = course / "submitted"
-        students = sorted(p.name for p in submitted.iterdir() if is_student_id(p.name) and (p / assignment).is_dir()) \
-            if submitted.is_dir() else []
+        students = (
+            sorted(p.name for p in submitted.iterdir() if is_student_id(p.name) and (p / assignment).is_dir())
+            if submitted.is_dir()
+            else []
+        )
         missing: list[str] = []
         if only is not None:
             missing = sorted(set(only) - set(students))
             students = [s for s in students if s in set(only)]
-        return cls(course=course, assignment=assignment, release=Path(release or course / "notebooks").resolve(),
-                   db=db or gradebook_url(course), deadlines=deadlines, sandbox=sandbox, students=students,
-                   missing=missing, only=only, expected=expected_notebooks(course, assignment))
+        return cls(
+            course=course,
+            assignment=assignment,
+            release=Path(release or course / "notebooks").resolve(),
+            db=db or gradebook_url(course),
+            deadlines=deadlines,
+            sandbox=sandbox,
+            students=students,
+            missing=missing,
+            only=only,
+            expected=expected_notebooks(course, assignment),
+        )
 
     def prepare(self) -> list[Finding]:
         """Checks the submissions, registers the assignment and its due date; the report's first lines."""
-        findings = prepare_submissions(self.course, self.assignment, self.release,
-                                       only=self.students if self.only is not None else None)
-        findings += [Finding(terminal_safe(s), self.assignment, "--student names no submission of this assignment",
-                             f"{NOT_GRADED}: nothing to grade") for s in self.missing]
+        findings = prepare_submissions(
+            self.course, self.assignment, self.release, only=self.students if self.only is not None else None
+        )
+        findings += [
+            Finding(
+                terminal_safe(s),
+                self.assignment,
+                "--student names no submission of this assignment",
+                f"{NOT_GRADED}: nothing to grade",
+            )
+            for s in self.missing
+        ]
         if not self.sandbox:
-            findings.append(Finding("*", self.assignment, "graded with --no-sandbox",
-                                    "submissions could read hidden tests and other files; review the grades"))
+            findings.append(
+                Finding(
+                    "*",
+                    self.assignment,
+                    "graded with --no-sandbox",
+                    "submissions could read hidden tests and other files; review the grades",
+                )
+            )
         with tempfile.TemporaryDirectory() as scratch:  # nbgrader writes a release copy we do not need
-            run_nbgrader(self.course, "generate_assignment", self.assignment, "--force",
-                         f"--CourseDirectory.release_directory={scratch}", db=self.db, check=True)
+            run_nbgrader(
+                self.course,
+                "generate_assignment",
+                self.assignment,
+                "--force",
+                f"--CourseDirectory.release_directory={scratch}",
+                db=self.db,
+                check=True,
+            )
         self.due = set_due_date(self.db, self.assignment, self.deadlines)
         return findings
 
@@ -85,8 +126,9 @@ class ClassRun:
 
     def finish(self) -> list[Finding]:
         """The report's last lines: outputs cut to the byte limits, late submissions."""
-        return (cut_outputs_report(self.course, self.assignment, self.students, self.expected)
-                + late_findings(self.db, self.assignment, self.students, self.deadlines))
+        return cut_outputs_report(self.course, self.assignment, self.students, self.expected) + late_findings(
+            self.db, self.assignment, self.students, self.deadlines
+        )
 
 
 class DoubleGrade(RuntimeError):
@@ -112,7 +154,8 @@ class MergeOnce:
 
 
 def merge_gradebook(worker_db: str, main_db: str, assignment: str, students: set[str] | None = None) -> None:
-    """Copies submissions of ``assignment`` (all, or just ``students``) from a worker's gradebook into the main one."""
+    """Copies submissions of ``assignment`` (all, or just ``students``) from a worker's gradebook into the
+    main one."""
     import warnings
 
     from nbgrader.api import Gradebook, MissingEntry
@@ -144,7 +187,8 @@ def merge_gradebook(worker_db: str, main_db: str, assignment: str, students: set
 
 
 def set_due_date(db: str, assignment: str, deadlines: Deadlines) -> dt.datetime | None:
-    """Puts the assignment's due date from ``deadlines.toml`` into the gradebook (naive UTC, as nbgrader keeps it)."""
+    """Puts the assignment's due date from ``deadlines.toml`` into the gradebook (naive UTC, as nbgrader
+    keeps it)."""
     due = deadlines.due.get(assignment)
     if due is None:
         return None
@@ -178,12 +222,20 @@ def late_findings(db: str, assignment: str, students: list[str], deadlines: Dead
             percent = deadlines.policy.percent(late)
             ext = f" (extension {extra / 3600:g} h{': ' + note if note else ''})" if extra else ""
             what = describe(late, percent) if late > 0 else "on time"
-            found.append(Finding(student, assignment, f"{what}{ext}",
-                                 f"late penalty {sub.late_submission_penalty or 0:g} point(s) of {sub.score:g}"))
+            found.append(
+                Finding(
+                    student,
+                    assignment,
+                    f"{what}{ext}",
+                    f"late penalty {sub.late_submission_penalty or 0:g} point(s) of {sub.score:g}",
+                )
+            )
     return found
 
 
-def cut_outputs_report(course: Path, assignment: str, students: list[str], expected: list[str]) -> list[Finding]:
+def cut_outputs_report(
+    course: Path, assignment: str, students: list[str], expected: list[str]
+) -> list[Finding]:
     """Report lines for notebooks whose outputs the grader cut to the byte limits."""
     found = []
     for student in students:
@@ -194,6 +246,12 @@ def cut_outputs_report(course: Path, assignment: str, students: list[str], expec
             except (OSError, ValueError):
                 continue
             if cut.get("truncated_outputs"):
-                found.append(Finding(student, assignment, f"{name}: {cut['truncated_outputs']} output(s) over the "
-                                     "size limit", "cut in the graded notebook and the feedback (scores unchanged)"))
+                found.append(
+                    Finding(
+                        student,
+                        assignment,
+                        f"{name}: {cut['truncated_outputs']} output(s) over the size limit",
+                        "cut in the graded notebook and the feedback (scores unchanged)",
+                    )
+                )
     return found

@@ -71,7 +71,9 @@ class Timeouts:
 
     @classmethod
     def from_cell_timeout(cls, cell_seconds: float) -> Timeouts:
-        return cls(reconnect=cell_seconds, tcp=max(30.0, cell_seconds / 3), worker_ttl=max(300.0, 2 * cell_seconds))
+        return cls(
+            reconnect=cell_seconds, tcp=max(30.0, cell_seconds / 3), worker_ttl=max(300.0, 2 * cell_seconds)
+        )
 
     @classmethod
     def for_course(cls, course: Path) -> Timeouts:
@@ -86,10 +88,12 @@ class Timeouts:
         return cls.from_cell_timeout(cell)
 
     def dask_config(self) -> dict:
-        return {"distributed.comm.timeouts.connect": f"{self.reconnect}s",
-                "distributed.comm.timeouts.tcp": f"{self.tcp}s",
-                "distributed.scheduler.worker-ttl": f"{self.worker_ttl}s",
-                "distributed.scheduler.allowed-failures": self.allowed_failures}
+        return {
+            "distributed.comm.timeouts.connect": f"{self.reconnect}s",
+            "distributed.comm.timeouts.tcp": f"{self.tcp}s",
+            "distributed.scheduler.worker-ttl": f"{self.worker_ttl}s",
+            "distributed.scheduler.allowed-failures": self.allowed_failures,
+        }
 
 
 def _client(scheduler: str, timeouts: Timeouts):
@@ -97,7 +101,9 @@ def _client(scheduler: str, timeouts: Timeouts):
 
     if scheduler.startswith("local:"):
         workers = int(scheduler.split(":", 1)[1])
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+        )
         return Client(cluster, timeout=timeouts.reconnect), cluster
     return Client(scheduler, timeout=timeouts.reconnect), None
 
@@ -105,8 +111,14 @@ def _client(scheduler: str, timeouts: Timeouts):
 class _Grading:
     """The client's side of one class run on a cluster: submit, collect, merge once, resubmit."""
 
-    def __init__(self, client, run: ClassRun, progress: Callable[[int, int, int, int], None] | None,
-                 timeouts: Timeouts, scheduler: str) -> None:
+    def __init__(
+        self,
+        client,
+        run: ClassRun,
+        progress: Callable[[int, int, int, int], None] | None,
+        timeouts: Timeouts,
+        scheduler: str,
+    ) -> None:
         self.client, self.run, self.progress, self.timeouts = client, run, progress, timeouts
         self.scheduler = scheduler
         self.merge = MergeOnce(run.db, run.assignment)
@@ -121,14 +133,25 @@ class _Grading:
     def submit(self, students: list[str], attempt: int) -> dict:
         """One task per student, all depending on one bundle task; keys name the run and the attempt."""
         assignment, tag = self.run.assignment, f"{self.run_id}-{attempt}"
-        bundle = self.client.submit(bundle_bytes, self.bundle, key=f"movierec-bundle-{assignment}-{tag}", pure=False)
+        bundle = self.client.submit(
+            bundle_bytes, self.bundle, key=f"movierec-bundle-{assignment}-{tag}", pure=False
+        )
         futures = {}
         for student in students:
             folder = self.run.course / "submitted" / student / assignment
             files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-            future = self.client.submit(grade_student, bundle, assignment, student, files, self.run.sandbox,
-                                        self.environment, self.run_id,
-                                        key=f"movierec-grade-{assignment}-{student}-{tag}", pure=False)
+            future = self.client.submit(
+                grade_student,
+                bundle,
+                assignment,
+                student,
+                files,
+                self.run.sandbox,
+                self.environment,
+                self.run_id,
+                key=f"movierec-grade-{assignment}-{student}-{tag}",
+                pure=False,
+            )
             futures[future] = student
         return futures
 
@@ -146,8 +169,14 @@ class _Grading:
                 break
             for student in pending:
                 self.resubmitted[student] = self.resubmit_reason()
-        return self.findings + self.give_up(pending, "the connection to the scheduler was lost again after "
-                                            f"{RESUBMISSIONS} resubmission(s)") + self.retries()
+        return (
+            self.findings
+            + self.give_up(
+                pending,
+                f"the connection to the scheduler was lost again after {RESUBMISSIONS} resubmission(s)",
+            )
+            + self.retries()
+        )
 
     def collect(self, futures: dict) -> list[str]:
         """Waits for every task; merges results; returns the students whose task the connection loss took."""
@@ -188,13 +217,20 @@ class _Grading:
             return True
         except Exception as exc:  # noqa: BLE001 - a worker's refusal or a task that killed workers: this student only
             self.failed += 1
-            self.findings += self.run.not_graded([student], f"not graded on the cluster: {_plain(exc)}",
-                                                 "the submission is left as handed in; grade again")
+            self.findings += self.run.not_graded(
+                [student],
+                f"not graded on the cluster: {_plain(exc)}",
+                "the submission is left as handed in; grade again",
+            )
         else:
             self.merge_result(student, result)
         if self.progress:
-            self.progress(len(self.merge.merged), self.failed, len(self.resubmitted) + len(self._started_twice()),
-                          len(self.run.students))
+            self.progress(
+                len(self.merge.merged),
+                self.failed,
+                len(self.resubmitted) + len(self._started_twice()),
+                len(self.run.students),
+            )
         return False
 
     def merge_result(self, student: str, result: dict) -> None:
@@ -204,8 +240,10 @@ class _Grading:
         if not result["autograded"]:
             self.failed += 1
             self.findings += self.run.not_graded(
-                [student], f"nbgrader could not grade the submission on worker {result['worker']} ({result['reason']})",
-                "grade this student again with --jobs 1")
+                [student],
+                f"nbgrader could not grade the submission on worker {result['worker']} ({result['reason']})",
+                "grade this student again with --jobs 1",
+            )
             return
         target = self.run.course / "autograded" / student / assignment
         target.mkdir(parents=True, exist_ok=True)
@@ -222,8 +260,10 @@ class _Grading:
         while self.client.status == "connecting" and time.monotonic() < deadline:
             time.sleep(0.2)
         if self.client.status != "running":
-            return (f"the scheduler {self.scheduler} could not be reached for {self.timeouts.reconnect:g} s "
-                    "(gone or restarting)")
+            return (
+                f"the scheduler {self.scheduler} could not be reached for {self.timeouts.reconnect:g} s "
+                "(gone or restarting)"
+            )
         try:
             self.client.wait_for_workers(1, timeout=self.timeouts.reconnect)
         except TimeoutError:
@@ -232,14 +272,20 @@ class _Grading:
 
     def resubmit_reason(self) -> str:
         restarted = self.client.scheduler_info().get("id") != self.scheduler_id
-        return ("the scheduler restarted during the run" if restarted
-                else "the connection to the scheduler was lost and restored")
+        return (
+            "the scheduler restarted during the run"
+            if restarted
+            else "the connection to the scheduler was lost and restored"
+        )
 
     def give_up(self, students: list[str], why: str) -> list[Finding]:
         again = " ".join(f"--student {s}" for s in students)
-        return self.run.not_graded(students, f"not graded on the cluster: {why}",
-                                   f"the submission is left as handed in; re-run: movierec autograde "
-                                   f"{self.run.assignment} --scheduler {self.scheduler} {again}")
+        return self.run.not_graded(
+            students,
+            f"not graded on the cluster: {why}",
+            f"the submission is left as handed in; re-run: movierec autograde "
+            f"{self.run.assignment} --scheduler {self.scheduler} {again}",
+        )
 
     def _started_twice(self) -> dict[str, list[str]]:
         starts: dict[str, list[str]] = {}
@@ -250,17 +296,27 @@ class _Grading:
         except Exception:  # noqa: BLE001 - the event log is for the report; the grades do not depend on it
             return {}
         for _when, message in events:
-            starts.setdefault(message.get("student"), []).append(str(message.get("name", message.get("worker"))))
+            starts.setdefault(message.get("student"), []).append(
+                str(message.get("name", message.get("worker")))
+            )
         return {s: w for s, w in starts.items() if len(w) > 1 and s not in self.resubmitted}
 
     def retries(self) -> list[Finding]:
         """Report lines for students graded after a retry, with the reason."""
-        found = [Finding(s, self.run.assignment, f"submitted again: {why}", "graded once, by the new task")
-                 for s, why in sorted(self.resubmitted.items()) if s in self.merge.merged]
+        found = [
+            Finding(s, self.run.assignment, f"submitted again: {why}", "graded once, by the new task")
+            for s, why in sorted(self.resubmitted.items())
+            if s in self.merge.merged
+        ]
         for student, workers in sorted(self._started_twice().items()):
-            found.append(Finding(student, self.run.assignment,
-                                 f"retried: worker {workers[0]} was lost while grading; graded on {workers[-1]}",
-                                 "graded once, by the retry"))
+            found.append(
+                Finding(
+                    student,
+                    self.run.assignment,
+                    f"retried: worker {workers[0]} was lost while grading; graded on {workers[-1]}",
+                    "graded once, by the retry",
+                )
+            )
         return found
 
 
@@ -272,10 +328,18 @@ def _plain(exc: BaseException) -> str:
     return str(exc)
 
 
-def autograde_on_cluster(course: Path, assignment: str, scheduler: str, *, sandbox: bool = True,
-                         release: Path | None = None, db: str | None = None, only: list[str] | None = None,
-                         progress: Callable[[int, int, int, int], None] | None = None,
-                         timeouts: Timeouts | None = None) -> list[Finding]:
+def autograde_on_cluster(
+    course: Path,
+    assignment: str,
+    scheduler: str,
+    *,
+    sandbox: bool = True,
+    release: Path | None = None,
+    db: str | None = None,
+    only: list[str] | None = None,
+    progress: Callable[[int, int, int, int], None] | None = None,
+    timeouts: Timeouts | None = None,
+) -> list[Finding]:
     """Grades ``assignment`` on a Dask cluster; the same report as :func:`autograde.autograde`.
 
     Args:

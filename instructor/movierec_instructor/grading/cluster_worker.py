@@ -73,7 +73,9 @@ def _extract(bundle: bytes, folder: Path) -> None:
     with tarfile.open(fileobj=io.BytesIO(bundle), mode="r:gz") as tar:
         for member in tar.getmembers():
             if not (member.isfile() or member.isdir()):
-                raise WorkerCannotGrade(f"the course bundle holds {member.name!r}, neither a file nor a folder")
+                raise WorkerCannotGrade(
+                    f"the course bundle holds {member.name!r}, neither a file nor a folder"
+                )
             target = path_inside(folder, *Path(member.name).parts)
             if member.isdir():
                 target.mkdir(parents=True, exist_ok=True)
@@ -87,7 +89,8 @@ _TEMPLATES: dict[str, Path] = {}  # bundle digest -> a scratch course with the a
 
 
 def _prepared_course(bundle: bytes, assignment: str) -> Path:
-    """Once per worker process and bundle: the course files with the assignment generated (nbgrader's gradebook)."""
+    """Once per worker process and bundle: the course files with the assignment generated (nbgrader's
+    gradebook)."""
     digest = hashlib.sha256(bundle).hexdigest()
     if digest not in _TEMPLATES:
         home = Path(tempfile.mkdtemp(prefix="movierec-template-"))
@@ -97,8 +100,15 @@ def _prepared_course(bundle: bytes, assignment: str) -> Path:
         _extract(bundle, course)
         db = gradebook_url(course)
         with tempfile.TemporaryDirectory() as scratch:
-            run_nbgrader(course, "generate_assignment", assignment, "--force",
-                         f"--CourseDirectory.release_directory={scratch}", db=db, check=True)
+            run_nbgrader(
+                course,
+                "generate_assignment",
+                assignment,
+                "--force",
+                f"--CourseDirectory.release_directory={scratch}",
+                db=db,
+                check=True,
+            )
         set_due_date(db, assignment, load(course))
         _TEMPLATES[digest] = course
     return _TEMPLATES[digest]
@@ -122,7 +132,9 @@ def _announce(assignment: str, student: str, run: str) -> str:
     except (ImportError, ValueError):  # not on a Dask worker
         return socket.gethostname()
     name = str(worker.name)
-    worker.log_event(events_topic(assignment, run), {"student": student, "name": name})  # the scheduler adds "worker"
+    worker.log_event(
+        events_topic(assignment, run), {"student": student, "name": name}
+    )  # the scheduler adds "worker"
     return name
 
 
@@ -130,23 +142,36 @@ def _check_worker(worker: str, client_environment: dict[str, str], sandbox: bool
     mine = environment()
     different = {k: (v, mine.get(k)) for k, v in client_environment.items() if mine.get(k) != v}
     if different:
-        shown = ", ".join(f"{k} {theirs} here, {ours} on the client" for k, (ours, theirs) in different.items())
-        raise WorkerCannotGrade(f"worker {worker} would grade with other versions: {shown}; "
-                                "install the course's constraints.txt in the workers' environment")
+        shown = ", ".join(
+            f"{k} {theirs} here, {ours} on the client" for k, (ours, theirs) in different.items()
+        )
+        raise WorkerCannotGrade(
+            f"worker {worker} would grade with other versions: {shown}; "
+            "install the course's constraints.txt in the workers' environment"
+        )
     if sandbox and not _SANDBOX_CHECKED:
         from movierec_instructor.integrity.sandbox import SandboxUnavailable, check_available
 
         try:
             check_available()
         except SandboxUnavailable as exc:
-            raise WorkerCannotGrade(f"worker {worker} cannot make the grading sandbox: {exc} "
-                                    "(in a container without user namespaces, run one student per pod "
-                                    "and grade with --no-sandbox)") from None
+            raise WorkerCannotGrade(
+                f"worker {worker} cannot make the grading sandbox: {exc} "
+                "(in a container without user namespaces, run one student per pod "
+                "and grade with --no-sandbox)"
+            ) from None
         _SANDBOX_CHECKED.append(True)
 
 
-def grade_student(bundle: bytes, assignment: str, student: str, files: dict[str, bytes], sandbox: bool,
-                  client_environment: dict[str, str], run: str = "") -> dict:
+def grade_student(
+    bundle: bytes,
+    assignment: str,
+    student: str,
+    files: dict[str, bytes],
+    sandbox: bool,
+    client_environment: dict[str, str],
+    run: str = "",
+) -> dict:
     """Runs on a worker: grades one student in a scratch course and returns what grading made.
 
     Returns:
@@ -168,9 +193,17 @@ def grade_student(bundle: bytes, assignment: str, student: str, files: dict[str,
             target.write_bytes(data)
         db = gradebook_url(course)
         env = grading_env(sandbox, str(runtime_folder(Path(tmp))))
-        done = run_nbgrader(course, "autograde", assignment, *AUTOGRADE_OPTIONS, f"--student={student}", db=db, env=env)
+        done = run_nbgrader(
+            course, "autograde", assignment, *AUTOGRADE_OPTIONS, f"--student={student}", db=db, env=env
+        )
         graded = course / "autograded" / student / assignment
-        autograded = {p.name: p.read_bytes() for p in graded.glob("*") if p.is_file()} if graded.is_dir() else {}
-        return {"student": student, "worker": worker, "autograded": autograded,
-                "gradebook": (course / "gradebook.db").read_bytes(),
-                "reason": "" if autograded else nbgrader_reason(done)}
+        autograded = (
+            {p.name: p.read_bytes() for p in graded.glob("*") if p.is_file()} if graded.is_dir() else {}
+        )
+        return {
+            "student": student,
+            "worker": worker,
+            "autograded": autograded,
+            "gradebook": (course / "gradebook.db").read_bytes(),
+            "reason": "" if autograded else nbgrader_reason(done),
+        }

@@ -23,8 +23,12 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 def hidden_lines(source: str) -> set[str]:
     """The non-trivial lines between the hidden-test markers of a cell."""
-    return {line.strip() for block in HIDDEN.findall(source) for line in block.splitlines()
-            if len(line.strip()) >= 8}
+    return {
+        line.strip()
+        for block in HIDDEN.findall(source)
+        for line in block.splitlines()
+        if len(line.strip()) >= 8
+    }
 
 
 def scrub(text: str, hidden: set[str]) -> str:
@@ -39,12 +43,16 @@ def scrub(text: str, hidden: set[str]) -> str:
 def plain_words(ename: str, timeout: int, memory_gb: str) -> str | None:
     """One sentence for the errors that grading limits cause, or None."""
     if ename in ("KeyboardInterrupt", "CellTimeoutError", "TimeoutError"):
-        return (f"This cell was stopped after the time limit of {timeout} s: it, or a function "
-                "it calls, runs too long or never ends (look for an endless loop).")
+        return (
+            f"This cell was stopped after the time limit of {timeout} s: it, or a function "
+            "it calls, runs too long or never ends (look for an endless loop)."
+        )
     if ename == "MemoryError":
-        return (f"This cell ran out of memory (the limit is {memory_gb} GB): it, or a function it "
-                "calls, builds something far too large (look for an ever-growing list or a dense "
-                "users x movies matrix).")
+        return (
+            f"This cell ran out of memory (the limit is {memory_gb} GB): it, or a function it "
+            "calls, builds something far too large (look for an ever-growing list or a dense "
+            "users x movies matrix)."
+        )
     return None
 
 

@@ -100,7 +100,9 @@ def _when(value: object, where: str) -> dt.datetime:
         try:
             moment = dt.datetime.fromisoformat(str(value).strip())
         except ValueError:
-            raise DeadlineError(f"{where}: {value!r} is not a date and time like 2026-12-01T23:59:00+01:00") from None
+            raise DeadlineError(
+                f"{where}: {value!r} is not a date and time like 2026-12-01T23:59:00+01:00"
+            ) from None
     if moment.tzinfo is None:
         raise DeadlineError(f"{where}: {value!r} has no time zone; write it like 2026-12-01T23:59:00+01:00")
     return moment.astimezone(dt.UTC)
@@ -125,22 +127,33 @@ def load(course: Path) -> Deadlines:
         try:
             ZoneInfo(deadlines.timezone)
         except Exception:  # noqa: BLE001 - zoneinfo raises several kinds for a bad key
-            raise DeadlineError(f"{path}: unknown timezone {deadlines.timezone!r} (e.g. 'UTC', 'Europe/Berlin')") from None
+            raise DeadlineError(
+                f"{path}: unknown timezone {deadlines.timezone!r} (e.g. 'UTC', 'Europe/Berlin')"
+            ) from None
         rules = data.get("late_policy", {})
         try:
-            deadlines.policy = Policy(float(rules.get("penalty_percent", 0)), str(rules.get("per", "day")),
-                                      float(rules.get("grace_minutes", 0)), float(rules.get("max_penalty_percent", 100)))
+            deadlines.policy = Policy(
+                float(rules.get("penalty_percent", 0)),
+                str(rules.get("per", "day")),
+                float(rules.get("grace_minutes", 0)),
+                float(rules.get("max_penalty_percent", 100)),
+            )
         except (TypeError, ValueError):
             raise DeadlineError(f"{path}: [late_policy] needs numbers for its percents and minutes") from None
         if deadlines.policy.per not in UNITS:
             raise DeadlineError(f"{path}: [late_policy] per = {deadlines.policy.per!r}; use 'hour' or 'day'")
-        deadlines.due = {name: _when(value, f"{path} [due] {name}") for name, value in data.get("due", {}).items()}
+        deadlines.due = {
+            name: _when(value, f"{path} [due] {name}") for name, value in data.get("due", {}).items()
+        }
     path = course / EXTENSIONS
     if path.exists():
         with open(path, newline="", encoding="utf-8") as fh:
             for line, row in enumerate(csv.DictReader(fh), start=2):
                 where = f"{path} line {line}"
-                student, assignment = (row.get("student") or "").strip(), (row.get("assignment") or "").strip()
+                student, assignment = (
+                    (row.get("student") or "").strip(),
+                    (row.get("assignment") or "").strip(),
+                )
                 if assignment not in deadlines.due:
                     raise DeadlineError(f"{where}: {assignment!r} has no due date in {DEADLINES}")
                 hours, due = (row.get("extra_hours") or "").strip(), (row.get("due") or "").strip()
@@ -161,7 +174,11 @@ def describe(seconds_late: float, percent: float) -> str:
     """``submitted 26 h late: -10%`` (or within the grace period)."""
     hours = seconds_late / 3600
     late = f"{hours:.0f} h" if hours >= 1 else f"{seconds_late / 60:.0f} min"
-    return f"submitted {late} late: -{percent:g}%" if percent else f"submitted {late} late: within the grace period"
+    return (
+        f"submitted {late} late: -{percent:g}%"
+        if percent
+        else f"submitted {late} late: within the grace period"
+    )
 
 
 class CourseLatePolicy(LateSubmissionPlugin):
@@ -171,7 +188,9 @@ class CourseLatePolicy(LateSubmissionPlugin):
     with the seconds between the submission and the assignment's due date.
     """
 
-    def late_submission_penalty(self, student_id: str, score: float, total_seconds_late: float) -> float | None:
+    def late_submission_penalty(
+        self, student_id: str, score: float, total_seconds_late: float
+    ) -> float | None:
         assignment = getattr(self.parent, "assignment_id", "")
         deadlines = load(Path.cwd())
         extra = deadlines.extensions.get((student_id, assignment), (0.0, ""))[0]

@@ -20,8 +20,12 @@ def tool_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     Graded runs hide progress bars (their output varies run to run).
     """
     bin_dir = str(Path(sys.executable).parent)
-    return {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
-            "MOVIEREC_PROGRESS": "0", **(extra or {})}
+    return {
+        **os.environ,
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+        "MOVIEREC_PROGRESS": "0",
+        **(extra or {}),
+    }
 
 
 def nbgrader_command(*args: str, db: str | None = None, log_level: str = "ERROR") -> list[str]:
@@ -55,7 +59,10 @@ def run_nbgrader(
     """
     done = subprocess.run(
         nbgrader_command(*args, db=db, log_level=log_level),
-        cwd=course, env=tool_env(env), capture_output=True, text=True,
+        cwd=course,
+        env=tool_env(env),
+        capture_output=True,
+        text=True,
     )
     if check and done.returncode:
         raise RuntimeError(f"nbgrader {args[0]} failed:\n{done.stderr[-2000:]}")

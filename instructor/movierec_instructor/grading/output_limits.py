@@ -37,8 +37,11 @@ def cut_output(output: dict, limit: int) -> dict:
     if kind == "stream":
         return {**output, "text": _cut_text(output.get("text", ""), limit, size)}
     if kind == "error":
-        return {**output, "evalue": _cut_text(output.get("evalue", ""), min(limit, 2000), size),
-                "traceback": [_cut_text(output.get("traceback", []), limit, size)]}
+        return {
+            **output,
+            "evalue": _cut_text(output.get("evalue", ""), min(limit, 2000), size),
+            "traceback": [_cut_text(output.get("traceback", []), limit, size)],
+        }
     data = output.get("data", {})
     plain = data.get("text/plain", "")
     kept = {"text/plain": _cut_text(plain, limit, size)}

@@ -11,8 +11,19 @@ from movierec_instructor.grading.nbgrader_runner import gradebook_url, run_nbgra
 from movierec_instructor.grading.submissions import Finding
 from movierec_instructor.integrity.untrusted import add_csp, without_scripts, write_csv
 
-GRADE_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
-                 "raw_score", "late_submission_penalty", "score", "max_score"]
+GRADE_COLUMNS = [
+    "assignment",
+    "duedate",
+    "timestamp",
+    "student_id",
+    "last_name",
+    "first_name",
+    "email",
+    "raw_score",
+    "late_submission_penalty",
+    "score",
+    "max_score",
+]
 
 
 def export_grades(course: Path, out: Path, db: str | None = None) -> Path:
@@ -33,19 +44,42 @@ def export_grades(course: Path, out: Path, db: str | None = None) -> Path:
                 try:
                     sub = gb.find_submission(assignment.name, student.id)
                 except MissingEntry:
-                    rows.append([assignment.name, assignment.duedate or "", "", *person, 0.0, 0.0, 0.0,
-                                 assignment.max_score])
+                    rows.append(
+                        [
+                            assignment.name,
+                            assignment.duedate or "",
+                            "",
+                            *person,
+                            0.0,
+                            0.0,
+                            0.0,
+                            assignment.max_score,
+                        ]
+                    )
                     continue
                 penalty = sub.late_submission_penalty or 0.0
-                rows.append([assignment.name, assignment.duedate or "", sub.timestamp or "", *person,
-                             sub.score, penalty, sub.score - penalty, assignment.max_score])
+                rows.append(
+                    [
+                        assignment.name,
+                        assignment.duedate or "",
+                        sub.timestamp or "",
+                        *person,
+                        sub.score,
+                        penalty,
+                        sub.score - penalty,
+                        assignment.max_score,
+                    ]
+                )
     return write_csv(out, GRADE_COLUMNS, rows)
 
 
 def write_report(findings: list[Finding], out: Path) -> Path:
     """Writes the grading report as CSV (student, assignment, problem, action)."""
-    return write_csv(out, ["student", "assignment", "problem", "action"],
-                     ((f.student, f.assignment, f.problem, f.action) for f in findings))
+    return write_csv(
+        out,
+        ["student", "assignment", "problem", "action"],
+        ((f.student, f.assignment, f.problem, f.action) for f in findings),
+    )
 
 
 def feedback(course: Path, assignment: str, *, hide_hidden_tests: bool = True, db: str | None = None) -> None:
@@ -64,11 +98,19 @@ def feedback(course: Path, assignment: str, *, hide_hidden_tests: bool = True, d
     if hide_hidden_tests:
         steps.append("nbgrader.preprocessors.ClearHiddenTests")
     # A student's markdown and HTML/JavaScript outputs are theirs: sanitised, scripts removed.
-    steps += ["nbconvert.preprocessors.sanitize.SanitizeHTML", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
-    args = ["generate_feedback", assignment, "--force",
-            f"--GenerateFeedback.preprocessors={steps!r}",
-            f"--ExplainErrors.scrub_hidden={hide_hidden_tests}", "--SanitizeHTML.enabled=True",
-            f"--ExplainErrors.timeout={execution_timeout(course)}"]
+    steps += [
+        "nbconvert.preprocessors.sanitize.SanitizeHTML",
+        "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    ]
+    args = [
+        "generate_feedback",
+        assignment,
+        "--force",
+        f"--GenerateFeedback.preprocessors={steps!r}",
+        f"--ExplainErrors.scrub_hidden={hide_hidden_tests}",
+        "--SanitizeHTML.enabled=True",
+        f"--ExplainErrors.timeout={execution_timeout(course)}",
+    ]
     run_nbgrader(course, *args, db=db or gradebook_url(course), check=True)
     lines = late_lines(course, assignment, db or gradebook_url(course))
     for page in (course / "feedback").glob(f"*/{assignment}/*.html"):
@@ -96,14 +138,20 @@ def late_lines(course: Path, assignment: str, db: str) -> dict[str, str]:
             late = deadlines.seconds_late(sub.student_id, assignment, sub.timestamp)
             if late <= 0:
                 continue
-            text = (f"{describe(late, deadlines.policy.percent(late))} "
-                    f"(-{sub.late_submission_penalty or 0:g} point(s); due {deadlines.due[assignment]:%Y-%m-%d %H:%M} UTC)")
+            text = (
+                f"{describe(late, deadlines.policy.percent(late))} "
+                f"(-{sub.late_submission_penalty or 0:g} point(s); "
+                f"due {deadlines.due[assignment]:%Y-%m-%d %H:%M} UTC)"
+            )
             lines[sub.student_id] = f'<p class="movierec-late"><strong>{html.escape(text)}</strong></p>'
     return lines
 
 
 def execution_timeout(course: Path) -> int:
     """The per-cell timeout of the course's nbgrader_config.py (nbgrader's default 30 s otherwise)."""
-    match = re.findall(r"^c\.ExecutePreprocessor\.timeout\s*=\s*(\d+)", (course / "nbgrader_config.py").read_text(),
-                       flags=re.MULTILINE)
+    match = re.findall(
+        r"^c\.ExecutePreprocessor\.timeout\s*=\s*(\d+)",
+        (course / "nbgrader_config.py").read_text(),
+        flags=re.MULTILINE,
+    )
     return int(match[-1]) if match else 30

@@ -47,7 +47,9 @@ def expected_notebooks(course: Path, assignment: str) -> list[str]:
     return sorted(p.name for p in (course / "solutions" / assignment).glob("*.ipynb"))
 
 
-def find_assignment_folder(student_dir: Path, assignment: str, expected: list[str]) -> tuple[Path | None, list[str]]:
+def find_assignment_folder(
+    student_dir: Path, assignment: str, expected: list[str]
+) -> tuple[Path | None, list[str]]:
     """The student's folder of the assignment, renaming a misnamed one; None if not submitted."""
     folder = student_dir / assignment
     if folder.exists():
@@ -59,7 +61,9 @@ def find_assignment_folder(student_dir: Path, assignment: str, expected: list[st
     return folder, [f"assignment folder named {candidates[0].name!r} -> renamed to {assignment!r}"]
 
 
-def restore_notebook_name(folder: Path, name: str, expected: list[str], blank: Path) -> tuple[bool, str | None]:
+def restore_notebook_name(
+    folder: Path, name: str, expected: list[str], blank: Path
+) -> tuple[bool, str | None]:
     """Puts a renamed notebook back under ``name``; a missing one becomes the blank notebook.
 
     Returns:
@@ -100,15 +104,31 @@ def nbgrader_metadata_problems(nb: nbformat.NotebookNode) -> list[str]:
             continue
         for flag in NBGRADER_FLAGS:
             if flag in meta and not isinstance(meta[flag], bool):
-                problems.append(f"cell {number}: nbgrader '{flag}' is {terminal_safe(repr(meta[flag]))[:40]}, not true/false")
-        if "grade_id" in meta and not (isinstance(meta["grade_id"], str) and GRADE_ID.match(meta["grade_id"])):
-            problems.append(f"cell {number}: nbgrader 'grade_id' is {terminal_safe(repr(meta['grade_id']))[:40]}")
+                problems.append(
+                    f"cell {number}: nbgrader '{flag}' is {terminal_safe(repr(meta[flag]))[:40]}, not "
+                    "true/false"
+                )
+        if "grade_id" in meta and not (
+            isinstance(meta["grade_id"], str) and GRADE_ID.match(meta["grade_id"])
+        ):
+            problems.append(
+                f"cell {number}: nbgrader 'grade_id' is {terminal_safe(repr(meta['grade_id']))[:40]}"
+            )
         points = meta.get("points", 0)
-        if isinstance(points, bool) or not isinstance(points, (int, float)) or not math.isfinite(points) or points < 0:
+        if (
+            isinstance(points, bool)
+            or not isinstance(points, (int, float))
+            or not math.isfinite(points)
+            or points < 0
+        ):
             problems.append(f"cell {number}: nbgrader 'points' is {terminal_safe(repr(points))[:40]}")
-        if "schema_version" in meta and not (isinstance(meta["schema_version"], int)
-                                             and not isinstance(meta["schema_version"], bool)):
-            problems.append(f"cell {number}: nbgrader 'schema_version' is {terminal_safe(repr(meta['schema_version']))[:40]}")
+        if "schema_version" in meta and not (
+            isinstance(meta["schema_version"], int) and not isinstance(meta["schema_version"], bool)
+        ):
+            problems.append(
+                f"cell {number}: nbgrader 'schema_version' is "
+                f"{terminal_safe(repr(meta['schema_version']))[:40]}"
+            )
     return problems
 
 
@@ -130,13 +150,21 @@ def check_notebook(path: Path, blank: Path) -> list[tuple[str, str]]:
     nb, version, error = read_valid_notebook(path)
     if nb is None:
         kept = set_aside(path, blank)
-        return [(f"{name} is not a valid notebook ({error})",
-                 f"graded as the blank notebook (0); the file is kept as {kept.name}")]
+        return [
+            (
+                f"{name} is not a valid notebook ({error})",
+                f"graded as the blank notebook (0); the file is kept as {kept.name}",
+            )
+        ]
     shape = nbgrader_metadata_problems(nb)
     if shape:
         kept = set_aside(path, blank)
-        return [(f"{name}: the notebook's grading metadata was edited ({'; '.join(shape[:3])})",
-                 f"graded as the blank notebook (0); the file is kept as {kept.name}")]
+        return [
+            (
+                f"{name}: the notebook's grading metadata was edited ({'; '.join(shape[:3])})",
+                f"graded as the blank notebook (0); the file is kept as {kept.name}",
+            )
+        ]
     notes = []
     if version < 4:
         nbformat.write(nb, path)
@@ -148,12 +176,18 @@ def check_notebook(path: Path, blank: Path) -> list[tuple[str, str]]:
     problems = tampering(notebook_code(nb))
     if problems:
         kept = set_aside(path, blank)
-        notes.append((f"{name} tampers with the tests: {'; '.join(problems)}",
-                      f"graded 0 for review; the submission is kept as {kept.name}"))
+        notes.append(
+            (
+                f"{name} tampers with the tests: {'; '.join(problems)}",
+                f"graded 0 for review; the submission is kept as {kept.name}",
+            )
+        )
     return notes
 
 
-def prepare_submissions(course: Path, assignment: str, release: Path, only: list[str] | None = None) -> list[Finding]:
+def prepare_submissions(
+    course: Path, assignment: str, release: Path, only: list[str] | None = None
+) -> list[Finding]:
     """Checks and repairs ``submitted/*/<assignment>`` before grading.
 
     Args:
@@ -172,19 +206,32 @@ def prepare_submissions(course: Path, assignment: str, release: Path, only: list
         if only is not None and student not in only:
             continue
         if not is_student_id(student):
-            findings.append(Finding("?", assignment, f"submitted/{terminal_safe(student)} is not a usable student id",
-                                    f"{NOT_GRADED}: rename the folder to a valid id and grade again"))
+            findings.append(
+                Finding(
+                    "?",
+                    assignment,
+                    f"submitted/{terminal_safe(student)} is not a usable student id",
+                    f"{NOT_GRADED}: rename the folder to a valid id and grade again",
+                )
+            )
             continue
         try:
             pairs = check_student(student_dir, assignment, expected, release)
         except Exception as exc:  # noqa: BLE001 - whatever one submission does fails only that student
-            pairs = [(f"the submission broke the checks ({type(exc).__name__}: {terminal_safe(str(exc))[:200]})",
-                      set_aside_all(student_dir / assignment, expected, release / assignment))]
+            pairs = [
+                (
+                    f"the submission broke the checks ({type(exc).__name__}: "
+                    f"{terminal_safe(str(exc))[:200]})",
+                    set_aside_all(student_dir / assignment, expected, release / assignment),
+                )
+            ]
         findings.extend(Finding(student, assignment, problem, action) for problem, action in pairs)
     return findings
 
 
-def check_student(student_dir: Path, assignment: str, expected: list[str], release: Path) -> list[tuple[str, str]]:
+def check_student(
+    student_dir: Path, assignment: str, expected: list[str], release: Path
+) -> list[tuple[str, str]]:
     """Checks and repairs one student's assignment folder; returns (problem, action) pairs."""
     folder, notes = find_assignment_folder(student_dir, assignment, expected)
     if folder is None:
@@ -211,4 +258,5 @@ def set_aside_all(folder: Path, expected: list[str], blanks: Path) -> str:
             kept.append(set_aside(path, blanks / name).name)
         elif not path.exists() and folder.is_dir():
             shutil.copy(blanks / name, path)
-    return f"graded as the blank notebook (0) for review; the submission is kept as {', '.join(kept) or 'it was'}"
+    kept_as = ", ".join(kept) or "it was"
+    return f"graded as the blank notebook (0) for review; the submission is kept as {kept_as}"

@@ -40,8 +40,12 @@ def install() -> Path:
     # Interrupts travel as messages: a signal to the launcher would not reach the sandbox.
     spec["interrupt_mode"] = "message"
     # The same command line, with the limited launcher in place of ipykernel's.
-    spec["argv"] = [sys.executable, "-m", "movierec_instructor.integrity.limited_kernel",
-                    *spec["argv"][spec["argv"].index("ipykernel_launcher") + 1:]]
+    spec["argv"] = [
+        sys.executable,
+        "-m",
+        "movierec_instructor.integrity.limited_kernel",
+        *spec["argv"][spec["argv"].index("ipykernel_launcher") + 1 :],
+    ]
     (target / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
     return target
 

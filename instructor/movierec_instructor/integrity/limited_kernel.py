@@ -38,7 +38,7 @@ def _split_connection_file(argv: list[str]) -> tuple[str, list[str]]:
     args = list(argv)
     index = args.index("-f")
     connection_file = args[index + 1]
-    del args[index:index + 2]
+    del args[index : index + 2]
     return connection_file, args
 
 
@@ -71,8 +71,9 @@ def run_sandboxed(argv: list[str], limits: Limits) -> int:
         return process.wait(timeout=limits.wall_seconds)
     except subprocess.TimeoutExpired:
         process.kill()
-        print(f"grading kernel stopped after the wall-clock limit of {limits.wall_seconds} s",
-              file=sys.stderr)
+        print(
+            f"grading kernel stopped after the wall-clock limit of {limits.wall_seconds} s", file=sys.stderr
+        )
         return 124
     finally:
         release_cgroup()

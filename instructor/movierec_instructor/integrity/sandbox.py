@@ -38,12 +38,35 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SANDBOX_ENV = "MOVIEREC_SANDBOX"  # "0" grades without the sandbox (movierec autograde --no-sandbox)
-PASSED_ENV = ("TF_CPP_MIN_LOG_LEVEL", "PYTHONWARNINGS", "KERAS_BACKEND", "MOVIEREC_PROGRESS",
-              "NBGRADER_EXECUTION", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
-              "OMP_NUM_THREADS", "TF_ENABLE_ONEDNN_OPTS", "LANG", "LC_ALL", "JPY_PARENT_PID")
+PASSED_ENV = (
+    "TF_CPP_MIN_LOG_LEVEL",
+    "PYTHONWARNINGS",
+    "KERAS_BACKEND",
+    "MOVIEREC_PROGRESS",
+    "NBGRADER_EXECUTION",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "OMP_NUM_THREADS",
+    "TF_ENABLE_ONEDNN_OPTS",
+    "LANG",
+    "LC_ALL",
+    "JPY_PARENT_PID",
+)
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "passwd",
-             "group", "hosts", "alternatives", "ssl", "ca-certificates", "mime.types")
+ETC_FILES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "nsswitch.conf",
+    "passwd",
+    "group",
+    "hosts",
+    "alternatives",
+    "ssl",
+    "ca-certificates",
+    "mime.types",
+)
 HOME = "/home/student"
 # Runs inside the sandbox: caps processes, then starts ipykernel. RLIMIT_NPROC set in the
 # sandbox's own user namespace counts that namespace's processes and threads only, so the
@@ -129,8 +152,12 @@ def bwrap_executable() -> str:
 def _try_sandbox(bwrap: str) -> str | None:
     """Makes a throw-away sandbox with ``bwrap``; None if it works, else bwrap's complaint."""
     try:
-        done = subprocess.run([bwrap, "--unshare-all", "--unshare-user", "--ro-bind", "/", "/", "--", "true"],
-                              capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            [bwrap, "--unshare-all", "--unshare-user", "--ro-bind", "/", "/", "--", "true"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return str(exc)
     return done.stderr.strip()[:300] or f"exit status {done.returncode}" if done.returncode else None
@@ -184,8 +211,9 @@ def check_available() -> str:
             return bwrap
         complaints.append((bwrap, complaint))
     tried = "; ".join(f"{path}: {why}" for path, why in complaints)
-    raise SandboxUnavailable(f"bubblewrap cannot make a sandbox here ({tried}). "
-                             f"{how_to_fix(complaints[0][0], complaints[0][1])}")
+    raise SandboxUnavailable(
+        f"bubblewrap cannot make a sandbox here ({tried}). {how_to_fix(complaints[0][0], complaints[0][1])}"
+    )
 
 
 def _python_paths() -> list[str]:
@@ -229,6 +257,7 @@ def kernel_command(connection_file: str, workdir: Path, kernel_args: list[str], 
             "in nbgrader_config.py (the course's config does)."
         )
     runtime = str(Path(connection["ip"]).parent)
+    # fmt: off
     args = [bwrap, "--unshare-all", "--unshare-user", "--uid", "1000", "--gid", "1000",
             "--die-with-parent", "--new-session", "--hostname", "grading-sandbox",
             "--proc", "/proc", "--dev", "/dev",
@@ -256,6 +285,7 @@ def kernel_command(connection_file: str, workdir: Path, kernel_args: list[str], 
     start = f'cp -a /submission/. {HOME}/ 2>/dev/null; "$0" "$@"'
     return [*args, "--", "/bin/sh", "-c", start, sys.executable, "-c", START_KERNEL, str(limits.processes),
             *kernel_args, "-f", connection_file]
+    # fmt: on
 
 
 def limit_processes(limits: Limits) -> str:

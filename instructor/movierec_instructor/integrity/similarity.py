@@ -65,8 +65,11 @@ class Match:
 def solution_cells(path: Path) -> dict[str, str]:
     """``grade_id -> source`` of a notebook's solution cells (the parts students write)."""
     nb = nbformat.read(path, as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
-            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+    return {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in nb.cells
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+    }
 
 
 def import_library() -> None:
@@ -79,8 +82,11 @@ def import_library() -> None:
     import movierec_helpers
 
     names = [m.name for m in pkgutil.walk_packages(movierec_helpers.__path__, "movierec_helpers.")]
-    installed = {track for track, modules in FRAMEWORK_MODULES.items()
-                 if importlib.util.find_spec(modules[0]) is not None}
+    installed = {
+        track
+        for track, modules in FRAMEWORK_MODULES.items()
+        if importlib.util.find_spec(modules[0]) is not None
+    }
     names = [n for n in names if module_track(n) in installed or module_track(n) == SHARED]
     for name in sorted(names, key=lambda n: module_track(n) != "pytorch"):
         importlib.import_module(name)
@@ -138,11 +144,22 @@ def _compare(exercise, kind, a, b, code_a, code_b, fa, fb) -> Match:
         return Match(exercise, kind, a, b, 0.0, [], [], html.escape(code_a), html.escape(code_b))
     marked_a = highlight_overlap(code_a, slices_a, "<mark>", "</mark>", escape_html=True)[0]
     marked_b = highlight_overlap(code_b, slices_b, "<mark>", "</mark>", escape_html=True)[0]
-    return Match(exercise, kind, a, b, round(float(max(share_a, share_b)), 3),
-                 _lines(code_a, slices_a), _lines(code_b, slices_b), marked_a, marked_b)
+    return Match(
+        exercise,
+        kind,
+        a,
+        b,
+        round(float(max(share_a, share_b)), 3),
+        _lines(code_a, slices_a),
+        _lines(code_b, slices_b),
+        marked_a,
+        marked_b,
+    )
 
 
-def compare_codes(exercise: str, students: dict[str, str], references: dict[str, str], stub: str) -> list[Match]:
+def compare_codes(
+    exercise: str, students: dict[str, str], references: dict[str, str], stub: str
+) -> list[Match]:
     """Compares every pair of students, and every student with every reference code.
 
     Args:
@@ -157,12 +174,19 @@ def compare_codes(exercise: str, students: dict[str, str], references: dict[str,
     boilerplate = list(_fingerprint("stub", stub, None).hashes) if stub.strip() else None
     codes = {s: c for s, c in students.items() if c.strip() and c.strip() != stub.strip()}
     mine = {s: _fingerprint(s, mask_release_lines(code, stub), boilerplate) for s, code in codes.items()}
-    theirs = {label: _fingerprint(label, mask_release_lines(code, stub), boilerplate)
-              for label, code in references.items()}
-    matches = [_compare(exercise, "pair", a, b, codes[a], codes[b], mine[a], mine[b])
-               for a, b in itertools.combinations(sorted(codes), 2)]
-    matches += [_compare(exercise, "reference", s, label, codes[s], ref, mine[s], theirs[label])
-                for s in sorted(codes) for label, ref in references.items()]
+    theirs = {
+        label: _fingerprint(label, mask_release_lines(code, stub), boilerplate)
+        for label, code in references.items()
+    }
+    matches = [
+        _compare(exercise, "pair", a, b, codes[a], codes[b], mine[a], mine[b])
+        for a, b in itertools.combinations(sorted(codes), 2)
+    ]
+    matches += [
+        _compare(exercise, "reference", s, label, codes[s], ref, mine[s], theirs[label])
+        for s in sorted(codes)
+        for label, ref in references.items()
+    ]
     return sorted(matches, key=lambda m: (-m.score, m.exercise, m.first, m.second))
 
 
@@ -175,8 +199,10 @@ def similarity(course: Path, assignment: str) -> list[Match]:
         answers = solution_cells(source)
         release = course / "notebooks" / assignment / source.name
         stubs = solution_cells(release) if release.exists() else {}
-        submitted = {p.parent.parent.name: solution_cells_safe(p)
-                     for p in sorted((course / "submitted").glob(f"*/{assignment}/{source.name}"))}
+        submitted = {
+            p.parent.parent.name: solution_cells_safe(p)
+            for p in sorted((course / "submitted").glob(f"*/{assignment}/{source.name}"))
+        }
         for exercise, answer in answers.items():
             references = {"solutions": MARKERS.sub("", answer)}
             for name, code in library.get(exercise, {}).items():
@@ -196,24 +222,41 @@ def solution_cells_safe(path: Path) -> dict[str, str]:
 
 def write_csv(matches: list[Match], out: Path) -> Path:
     """One row per compared pair: exercise, kind, first, second, score, overlapping lines."""
-    return write_csv_file(out, ["exercise", "kind", "first", "second", "score", "first_lines", "second_lines"],
-                          ([m.exercise, m.kind, m.first, m.second, f"{m.score:.3f}",
-                            " ".join(map(str, m.first_lines)), " ".join(map(str, m.second_lines))] for m in matches))
+    return write_csv_file(
+        out,
+        ["exercise", "kind", "first", "second", "score", "first_lines", "second_lines"],
+        (
+            [
+                m.exercise,
+                m.kind,
+                m.first,
+                m.second,
+                f"{m.score:.3f}",
+                " ".join(map(str, m.first_lines)),
+                " ".join(map(str, m.second_lines)),
+            ]
+            for m in matches
+        ),
+    )
 
 
 def write_html(matches: list[Match], out: Path, threshold: float = DEFAULT_THRESHOLD) -> Path:
     """The pairs at or above ``threshold``, highest first, the two codes side by side."""
     shown = [m for m in matches if m.score >= threshold]
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Similarity report</title>"
-             "<style>body{font-family:sans-serif}table{border-collapse:collapse;width:100%}"
-             "td{vertical-align:top;border:1px solid #ccc;padding:4px;width:50%}"
-             "pre{white-space:pre-wrap;margin:0}mark{background:#ffd54f}</style></head><body>",
-             f"<h1>Similarity report</h1><p>{len(shown)} of {len(matches)} compared pairs at or above "
-             f"{threshold:.2f}. Marked: code both share after names, literals and comments are "
-             "ignored. This report changes no grade.</p>"]
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>Similarity report</title>"
+        "<style>body{font-family:sans-serif}table{border-collapse:collapse;width:100%}"
+        "td{vertical-align:top;border:1px solid #ccc;padding:4px;width:50%}"
+        "pre{white-space:pre-wrap;margin:0}mark{background:#ffd54f}</style></head><body>",
+        f"<h1>Similarity report</h1><p>{len(shown)} of {len(matches)} compared pairs at or above "
+        f"{threshold:.2f}. Marked: code both share after names, literals and comments are "
+        "ignored. This report changes no grade.</p>",
+    ]
     for m in shown:
-        parts.append(f"<h2>{html.escape(m.exercise)}: {html.escape(m.first)} / {html.escape(m.second)} "
-                     f"({m.kind}), score {m.score:.2f}</h2><table><tr>"
-                     f"<td><pre>{m.first_html}</pre></td><td><pre>{m.second_html}</pre></td></tr></table>")
+        parts.append(
+            f"<h2>{html.escape(m.exercise)}: {html.escape(m.first)} / {html.escape(m.second)} "
+            f"({m.kind}), score {m.score:.2f}</h2><table><tr>"
+            f"<td><pre>{m.first_html}</pre></td><td><pre>{m.second_html}</pre></td></tr></table>"
+        )
     Path(out).write_text(add_csp("\n".join(parts)), encoding="utf-8")
     return Path(out)

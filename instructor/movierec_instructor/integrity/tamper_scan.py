@@ -16,10 +16,39 @@ import ast
 import nbformat
 
 TEST_HELPERS = {"own_work", "record_metrics", "PartialCredit"}
-MODULE_ALIASES = {"np", "numpy", "tf", "tensorflow", "pd", "pandas", "builtins", "sys", "os",
-                  "movierec_helpers", "keras", "math", "unittest", "pytest", "importlib", *TEST_HELPERS}
-PROTECTED_NAMES = {"np", "tf", "pd", *TEST_HELPERS, "AssertionError", "print",
-                   "isinstance", "len", "float", "set", "list", "__builtins__", "builtins"}
+MODULE_ALIASES = {
+    "np",
+    "numpy",
+    "tf",
+    "tensorflow",
+    "pd",
+    "pandas",
+    "builtins",
+    "sys",
+    "os",
+    "movierec_helpers",
+    "keras",
+    "math",
+    "unittest",
+    "pytest",
+    "importlib",
+    *TEST_HELPERS,
+}
+PROTECTED_NAMES = {
+    "np",
+    "tf",
+    "pd",
+    *TEST_HELPERS,
+    "AssertionError",
+    "print",
+    "isinstance",
+    "len",
+    "float",
+    "set",
+    "list",
+    "__builtins__",
+    "builtins",
+}
 ALLOWED_ATTRIBUTE_PREFIXES = ("pd.options", "pandas.options", "np.random", "os.environ")
 KERNEL_ENDERS = {"os._exit", "sys.exit", "exit", "quit", "os.kill", "os.abort", "os.killpg"}
 
@@ -64,8 +93,14 @@ def tampering(source: str) -> list[str]:
             for alias in node.names:
                 bound = alias.asname or alias.name.split(".")[0]
                 expected = {"np": "numpy", "tf": "tensorflow", "pd": "pandas"}.get(bound)
-                if expected and not alias.name.startswith(expected) and not (
-                    isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("movierec_helpers")
+                if (
+                    expected
+                    and not alias.name.startswith(expected)
+                    and not (
+                        isinstance(node, ast.ImportFrom)
+                        and node.module
+                        and node.module.startswith("movierec_helpers")
+                    )
                 ):
                     found.append(f"binds {bound} to {alias.name} (line {node.lineno})")
                 if bound in TEST_HELPERS and not (
@@ -76,8 +111,11 @@ def tampering(source: str) -> list[str]:
             name = _dotted(node.func)
             if name in KERNEL_ENDERS:
                 found.append(f"calls {name} (line {node.lineno})")
-            if name in {"setattr", "delattr"} and node.args and _dotted(node.args[0]) in MODULE_ALIASES | {
-                    "np.testing", "numpy.testing"}:
+            if (
+                name in {"setattr", "delattr"}
+                and node.args
+                and _dotted(node.args[0]) in MODULE_ALIASES | {"np.testing", "numpy.testing"}
+            ):
                 found.append(f"calls {name} on {_dotted(node.args[0])} (line {node.lineno})")
             if name in {"open", "Path", "pathlib.Path"} and node.args:
                 first = node.args[0]
@@ -87,13 +125,22 @@ def tampering(source: str) -> list[str]:
             if isinstance(target, ast.Name) and target.id in PROTECTED_NAMES:
                 found.append(f"rebinds {target.id} (line {node.lineno})")
             dotted = _dotted(target) if isinstance(target, ast.Attribute) else None
-            if dotted and dotted.split(".")[0] in MODULE_ALIASES and not dotted.startswith(ALLOWED_ATTRIBUTE_PREFIXES):
+            if (
+                dotted
+                and dotted.split(".")[0] in MODULE_ALIASES
+                and not dotted.startswith(ALLOWED_ATTRIBUTE_PREFIXES)
+            ):
                 found.append(f"assigns {dotted} (line {node.lineno})")
-            if isinstance(target, ast.Subscript) and _dotted(target.value) in {"sys.modules", "builtins.__dict__"}:
+            if isinstance(target, ast.Subscript) and _dotted(target.value) in {
+                "sys.modules",
+                "builtins.__dict__",
+            }:
                 found.append(f"changes {_dotted(target.value)} (line {node.lineno})")
     return found
 
 
 def notebook_code(nb: nbformat.NotebookNode) -> str:
     """The Python source of a notebook's code cells (shell and magic lines left out)."""
-    return "\n".join(c.source for c in nb.cells if c.cell_type == "code" and not c.source.lstrip().startswith(("%", "!")))
+    return "\n".join(
+        c.source for c in nb.cells if c.cell_type == "code" and not c.source.lstrip().startswith(("%", "!"))
+    )

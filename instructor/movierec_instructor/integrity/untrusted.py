@@ -33,8 +33,10 @@ from pathlib import Path
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # No script of any origin, no plugins, no forms; styles and images as the pages inline them.
-CSP = ("default-src 'none'; style-src 'unsafe-inline' data:; img-src data:; font-src data:; "
-       "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'")
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline' data:; img-src data:; font-src data:; "
+    "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'"
+)
 
 
 class UnsafeId(ValueError):
@@ -117,7 +119,7 @@ def add_csp(html: str) -> str:
     meta = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
     match = re.search(r"<head[^>]*>", html, flags=re.IGNORECASE)
     if match:
-        return html[: match.end()] + meta + html[match.end():]
+        return html[: match.end()] + meta + html[match.end() :]
     return f"<!DOCTYPE html><html><head>{meta}</head><body>{html}</body></html>"
 
 
@@ -155,14 +157,19 @@ def check_entry_header(info: zipfile.ZipInfo, limits: ArchiveLimits) -> None:
         ArchiveTooLarge: with the entry, its sizes and the limit.
     """
     if info.file_size > limits.max_entry_bytes:
-        raise ArchiveTooLarge(f"declares {info.file_size:,} bytes, over the limit of {limits.max_entry_bytes:,}")
+        raise ArchiveTooLarge(
+            f"declares {info.file_size:,} bytes, over the limit of {limits.max_entry_bytes:,}"
+        )
     if info.file_size > 2**20 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-        raise ArchiveTooLarge(f"expands {info.file_size / max(info.compress_size, 1):,.0f} times "
-                              f"(limit {limits.max_ratio:g}): a zip bomb")
+        raise ArchiveTooLarge(
+            f"expands {info.file_size / max(info.compress_size, 1):,.0f} times "
+            f"(limit {limits.max_ratio:g}): a zip bomb"
+        )
 
 
-def extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limits: ArchiveLimits,
-                   budget: int) -> int:
+def extract_member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limits: ArchiveLimits, budget: int
+) -> int:
     """Streams one entry to ``target`` in chunks, counting the bytes actually written.
 
     Sizes in the zip's headers can lie, so the limits are enforced on the bytes read. On any

@@ -1,4 +1,5 @@
-"""Collecting a class's notebooks from an LMS download (the presets of :mod:`movierec_instructor.lms.presets`).
+"""Collecting a class's notebooks from an LMS download (the presets of
+:mod:`movierec_instructor.lms.presets`).
 
 Each LMS names the files of its submission zip its own way; the student's id and the
 notebook are read from the name by the preset (``plain``, ``canvas``, ``moodle`` or a
@@ -33,7 +34,8 @@ from movierec_instructor.lms.presets import LmsPreset, UnknownPreset, preset
 
 
 class CollectError(ValueError):
-    """Raised when a download cannot be collected as asked (unknown format, bad mapping file, too many entries)."""
+    """Raised when a download cannot be collected as asked (unknown format, bad mapping file, too many
+    entries)."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,15 @@ def parse_name(member: str, fmt: str, notebooks: list[str]) -> tuple[str, str, i
     return preset(fmt).parse(member, notebooks)
 
 
-def _latest_entries(infos: list[zipfile.ZipInfo], lms: LmsPreset, notebooks: list[str], ids: dict[str, str],
-                    mapping: Path | None, assignment: str, findings: list[Finding]) -> dict[tuple[str, str], Entry]:
+def _latest_entries(
+    infos: list[zipfile.ZipInfo],
+    lms: LmsPreset,
+    notebooks: list[str],
+    ids: dict[str, str],
+    mapping: Path | None,
+    assignment: str,
+    findings: list[Finding],
+) -> dict[tuple[str, str], Entry]:
     """Each (student, notebook)'s latest entry of the download; report lines for the rest."""
     chosen: dict[tuple[str, str], Entry] = {}
     for info in infos:
@@ -77,13 +86,25 @@ def _latest_entries(infos: list[zipfile.ZipInfo], lms: LmsPreset, notebooks: lis
             continue
         parsed = lms.parse(info.filename, notebooks)
         if parsed is None:
-            findings.append(Finding("?", assignment, f"{shown}: name not in {lms.name} form (or it names "
-                                    "more than one student)", "not collected"))
+            findings.append(
+                Finding(
+                    "?",
+                    assignment,
+                    f"{shown}: name not in {lms.name} form (or it names more than one student)",
+                    "not collected",
+                )
+            )
             continue
         lms_id, notebook, order = parsed
         if lms.uses_lms_ids and ids and lms_id not in ids:
-            findings.append(Finding(lms_id, assignment, f"{shown}: LMS id {lms_id} is not in {mapping}",
-                                    f"collected as student {lms_id!r}"))
+            findings.append(
+                Finding(
+                    lms_id,
+                    assignment,
+                    f"{shown}: LMS id {lms_id} is not in {mapping}",
+                    f"collected as student {lms_id!r}",
+                )
+            )
         try:
             student = check_student_id(ids.get(lms_id, lms_id), f"{shown}: student id")
         except UnsafeId as exc:
@@ -93,16 +114,29 @@ def _latest_entries(infos: list[zipfile.ZipInfo], lms: LmsPreset, notebooks: lis
         key = (student, notebook)
         if key in chosen:
             older, newer = sorted((chosen[key], entry), key=lambda e: e.order)
-            findings.append(Finding(student, assignment, f"handed in {notebook} more than once",
-                                    f"kept the latest ({terminal_safe(newer.member.filename)}), "
-                                    f"ignored {terminal_safe(older.member.filename)}"))
+            findings.append(
+                Finding(
+                    student,
+                    assignment,
+                    f"handed in {notebook} more than once",
+                    f"kept the latest ({terminal_safe(newer.member.filename)}), "
+                    f"ignored {terminal_safe(older.member.filename)}",
+                )
+            )
             entry = newer
         chosen[key] = entry
     return chosen
 
 
-def collect(course: Path, assignment: str, archive: Path, *, fmt: str = "plain",
-            mapping: Path | None = None, limits: ArchiveLimits | None = None) -> list[Finding]:
+def collect(
+    course: Path,
+    assignment: str,
+    archive: Path,
+    *,
+    fmt: str = "plain",
+    mapping: Path | None = None,
+    limits: ArchiveLimits | None = None,
+) -> list[Finding]:
     """Files every notebook of an LMS download under ``submitted/<student>/<assignment>/``.
 
     Args:
@@ -135,37 +169,53 @@ def collect(course: Path, assignment: str, archive: Path, *, fmt: str = "plain",
     with zipfile.ZipFile(archive) as zf:
         infos = zf.infolist()
         if len(infos) > limits.max_entries:
-            raise CollectError(f"{archive.name} has {len(infos):,} entries, over the limit of "
-                               f"{limits.max_entries:,} (MOVIEREC_ZIP_MAX_ENTRIES); nothing was collected.")
+            raise CollectError(
+                f"{archive.name} has {len(infos):,} entries, over the limit of "
+                f"{limits.max_entries:,} (MOVIEREC_ZIP_MAX_ENTRIES); nothing was collected."
+            )
         chosen = _latest_entries(infos, lms, notebooks, ids, mapping, assignment, findings)
         budget = limits.max_total_bytes
         for (student, notebook), entry in sorted(chosen.items()):
             target = path_inside(submitted, student, assignment, notebook)
+            written = _extract(zf, entry, target, limits, budget, (student, assignment), findings)
+            if written is None:
+                continue
+            budget -= written
             shown = terminal_safe(entry.member.filename)
-            try:
-                budget -= extract_member(zf, entry.member, target, limits, budget)
-            except ArchiveTooLarge as exc:
-                findings.append(Finding(student, assignment, f"{shown} {exc}",
-                                        "refused, not collected (MOVIEREC_ZIP_* set the limits)"))
-                continue
-            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
-                findings.append(Finding(student, assignment, f"{shown} cannot be read ({type(exc).__name__})",
-                                        "not collected"))
-                continue
-            findings.append(Finding(student, assignment, shown, f"collected as {target.relative_to(course.resolve())}"))
+            where = target.relative_to(course.resolve())
+            findings.append(Finding(student, assignment, shown, f"collected as {where}"))
             if due is not None:
-                findings += _keep_time(target.parent, entry, deadlines.local_to_utc(dt.datetime(*entry.member.date_time)),
-                                       due, lms, assignment)
+                when = deadlines.local_to_utc(dt.datetime(*entry.member.date_time))
+                findings += _keep_time(target.parent, entry, when, due, lms, assignment)
     return findings
 
 
-def _keep_time(folder: Path, entry: Entry, when: dt.datetime, due: dt.datetime, lms: LmsPreset,
-               assignment: str) -> list[Finding]:
+def _extract(
+    zf, entry, target: Path, limits, budget: int, who: tuple[str, str], findings: list
+) -> int | None:
+    """Writes one chosen entry to ``target``: its size, or None (and a finding) when it cannot be."""
+    shown = terminal_safe(entry.member.filename)
+    try:
+        return extract_member(zf, entry.member, target, limits, budget)
+    except ArchiveTooLarge as exc:
+        findings.append(
+            Finding(*who, f"{shown} {exc}", "refused, not collected (MOVIEREC_ZIP_* set the limits)")
+        )
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+        findings.append(Finding(*who, f"{shown} cannot be read ({type(exc).__name__})", "not collected"))
+    return None
+
+
+def _keep_time(
+    folder: Path, entry: Entry, when: dt.datetime, due: dt.datetime, lms: LmsPreset, assignment: str
+) -> list[Finding]:
     """Writes nbgrader's ``timestamp.txt`` (the latest file time of the student's notebooks)."""
     stamp = folder / "timestamp.txt"
     if stamp.exists():
         try:
-            earlier = dt.datetime.strptime(stamp.read_text().strip(), "%Y-%m-%d %H:%M:%S.%f UTC").replace(tzinfo=dt.UTC)
+            earlier = dt.datetime.strptime(stamp.read_text().strip(), "%Y-%m-%d %H:%M:%S.%f UTC").replace(
+                tzinfo=dt.UTC
+            )
             when = max(when, earlier)
         except ValueError:
             pass
@@ -173,7 +223,13 @@ def _keep_time(folder: Path, entry: Entry, when: dt.datetime, due: dt.datetime, 
     name = PurePosixPath(entry.member.filename).name
     marked_late = lms.late_marker is not None and bool(lms.late_marker.search(name))
     if marked_late and when <= due:
-        return [Finding(entry.student, assignment, f"{lms.name.capitalize()} marks {terminal_safe(name)} late, but its file time "
-                        f"{when:%Y-%m-%d %H:%M} UTC is not after the due date",
-                        "the file time is used; check the LMS and write timestamp.txt by hand if it is wrong")]
+        return [
+            Finding(
+                entry.student,
+                assignment,
+                f"{lms.name.capitalize()} marks {terminal_safe(name)} late, but its file time "
+                f"{when:%Y-%m-%d %H:%M} UTC is not after the due date",
+                "the file time is used; check the LMS and write timestamp.txt by hand if it is wrong",
+            )
+        ]
     return []

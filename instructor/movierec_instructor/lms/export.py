@@ -1,4 +1,5 @@
-"""Grades in the file an LMS gradebook imports as is (the presets of :mod:`movierec_instructor.lms.presets`)."""
+"""Grades in the file an LMS gradebook imports as is (the presets of
+:mod:`movierec_instructor.lms.presets`)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ def gradebook_table(db: str) -> GradeTable:
         scores: dict[str, dict[str, float]] = {}
         names = {}
         for student in gb.students:
-            names[student.id] = " ".join(p for p in (student.first_name, student.last_name) if p) or student.id
+            names[student.id] = (
+                " ".join(p for p in (student.first_name, student.last_name) if p) or student.id
+            )
             scores[student.id] = {}
             for name in assignments:
                 try:
@@ -31,13 +34,16 @@ def gradebook_table(db: str) -> GradeTable:
     return GradeTable(assignments, maxima, scores, names, db)
 
 
-def export_lms(course: Path, out: Path, fmt: str, *, mapping: Path | None = None, db: str | None = None) -> Path:
+def export_lms(
+    course: Path, out: Path, fmt: str, *, mapping: Path | None = None, db: str | None = None
+) -> Path:
     """Writes the course's grades in the gradebook file of the LMS preset ``fmt``.
 
     Args:
         course: the course directory.
         out: the file to write.
-        fmt: a preset name with a grades file (``csv``/``plain``, ``canvas``, ``moodle``, or a registered one).
+        fmt: a preset name with a grades file (``csv``/``plain``, ``canvas``, ``moodle``, or a
+            registered one).
         mapping: the ``lms_id,student_id`` file used with ``movierec collect`` (LMS ids in the file).
         db: the gradebook URL.
 

@@ -1,4 +1,5 @@
-"""One registry of LMS presets: how each LMS names the files of its download, and the gradebook file it imports.
+"""One registry of LMS presets: how each LMS names the files of its download, and the gradebook file it
+imports.
 
 ``movierec collect --from NAME`` and ``movierec export --format NAME`` both read
 :data:`PRESETS`; a new LMS is one :func:`register` call with a name parser and a grades
@@ -83,13 +84,16 @@ def preset(name: str, *, exporting: bool = False) -> LmsPreset:
     """The preset called ``name`` (or its alias).
 
     Raises:
-        UnknownPreset: no such preset, or (``exporting``) one without a grades file; the message lists the choices.
+        UnknownPreset: no such preset, or (``exporting``) one without a grades file; the message
+            lists the choices.
     """
     found = PRESETS.get(ALIASES.get(name, name))
     if found is None or (exporting and found.write_grades is None):
         choices = names(exporting=exporting)
-        raise UnknownPreset(f"Unknown {'export' if exporting else 'download'} format {name!r}; "
-                       f"choose one of {', '.join(choices)}.")
+        raise UnknownPreset(
+            f"Unknown {'export' if exporting else 'download'} format {name!r}; "
+            f"choose one of {', '.join(choices)}."
+        )
     return found
 
 
@@ -109,7 +113,9 @@ def split_known_file(name: str, notebooks: list[str]) -> tuple[str, str] | None:
     return None
 
 
-def _lms_part(name: str, notebooks: list[str], tail: re.Pattern, part: re.Pattern) -> tuple[re.Match, str] | None:
+def _lms_part(
+    name: str, notebooks: list[str], tail: re.Pattern, part: re.Pattern
+) -> tuple[re.Match, str] | None:
     """The LMS's part of a flat file name and the file after it, or None if absent or ambiguous."""
     known = split_known_file(name, notebooks)
     if known:
@@ -120,7 +126,7 @@ def _lms_part(name: str, notebooks: list[str], tail: re.Pattern, part: re.Patter
     found = list(part.finditer(name))
     if len(found) != 1:
         return None  # absent, or a name or file that repeats the LMS pattern: nobody can tell whose
-    return found[0], name[found[0].end():]
+    return found[0], name[found[0].end() :]
 
 
 def parse_plain(member: str, notebooks: list[str]) -> tuple[str, str, int] | None:
@@ -147,15 +153,23 @@ def parse_moodle(member: str, notebooks: list[str]) -> tuple[str, str, int] | No
 
 def write_canvas(table: GradeTable, out: Path, lms_ids: dict[str, str]) -> Path:
     rows = [["Points Possible", "", "", "", ""] + [f"{table.maxima[a]:g}" for a in table.assignments]]
-    rows += [[table.names[student], lms_ids.get(student, ""), student, "", ""]
-             + [f"{table.scores[student][a]:g}" for a in table.assignments] for student in sorted(table.scores)]
+    rows += [
+        [table.names[student], lms_ids.get(student, ""), student, "", ""]
+        + [f"{table.scores[student][a]:g}" for a in table.assignments]
+        for student in sorted(table.scores)
+    ]
     return write_csv(out, CANVAS_FIXED + table.assignments, rows)
 
 
 def write_moodle(table: GradeTable, out: Path, lms_ids: dict[str, str]) -> Path:
-    return write_csv(out, ["ID number"] + [f"{a} (Real)" for a in table.assignments],
-                     ([student] + [f"{table.scores[student][a]:g}" for a in table.assignments]
-                      for student in sorted(table.scores)))
+    return write_csv(
+        out,
+        ["ID number"] + [f"{a} (Real)" for a in table.assignments],
+        (
+            [student] + [f"{table.scores[student][a]:g}" for a in table.assignments]
+            for student in sorted(table.scores)
+        ),
+    )
 
 
 def write_nbgrader_csv(table: GradeTable, out: Path, lms_ids: dict[str, str]) -> Path:

@@ -27,10 +27,14 @@ import nbformat
 from movierec_instructor.grading.submissions import expected_notebooks
 from movierec_instructor.integrity.untrusted import is_student_id
 
-CHECK_LINE = re.compile(r"^(?P<mark>[✓✗]) (?P<label>.+?) \((?P<earned>\d+(?:\.\d+)?) of "
-                        r"(?P<points>\d+(?:\.\d+)?)\)(?:: (?P<detail>.*))?$")
-CHECK_CALL = re.compile(r"checks\.check\(\s*(?P<points>\d+(?:\.\d+)?)\s*,\s*(?P<quote>[\"'])(?P<what>.+?)(?P=quote)"
-                        r"(?P<rest>[^)\n]*)\)")
+CHECK_LINE = re.compile(
+    r"^(?P<mark>[✓✗]) (?P<label>.+?) \((?P<earned>\d+(?:\.\d+)?) of "
+    r"(?P<points>\d+(?:\.\d+)?)\)(?:: (?P<detail>.*))?$"
+)
+CHECK_CALL = re.compile(
+    r"checks\.check\(\s*(?P<points>\d+(?:\.\d+)?)\s*,\s*(?P<quote>[\"'])(?P<what>.+?)(?P=quote)"
+    r"(?P<rest>[^)\n]*)\)"
+)
 HIDDEN_PREFIX = "a hidden check: "
 NEGATIVE = -0.1  # below this a check is failed mostly by strong students: probably wrong
 
@@ -104,11 +108,16 @@ def graded_lines(notebook: Path, checks: list[Check]) -> dict[tuple[str, str], t
             for line in str(text).splitlines():
                 match = CHECK_LINE.match(line)
                 if match and (exercise, match["label"]) in wanted:
-                    found[(exercise, match["label"])] = (float(match["earned"]), (match["detail"] or "").strip())
+                    found[(exercise, match["label"])] = (
+                        float(match["earned"]),
+                        (match["detail"] or "").strip(),
+                    )
     return found
 
 
-def class_results(course: Path, assignment: str) -> tuple[list[Check], dict[str, dict[tuple[str, str], tuple[float, str]]]]:
+def class_results(
+    course: Path, assignment: str
+) -> tuple[list[Check], dict[str, dict[tuple[str, str], tuple[float, str]]]]:
     """The declared checks, and per graded student their results (missing = did not run)."""
     course = Path(course)
     checks: list[Check] = []
@@ -136,7 +145,9 @@ def _correlation(xs: list[float], ys: list[float]) -> float | None:
     return sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else None
 
 
-def analyse(checks: list[Check], results: dict[str, dict[tuple[str, str], tuple[float, str]]]) -> list[CheckStats]:
+def analyse(
+    checks: list[Check], results: dict[str, dict[tuple[str, str], tuple[float, str]]]
+) -> list[CheckStats]:
     """Per check: how many passed, mean points, discrimination, the commonest failure details.
 
     Args:
@@ -148,8 +159,13 @@ def analyse(checks: list[Check], results: dict[str, dict[tuple[str, str], tuple[
         One :class:`CheckStats` per check, in the notebook's order.
     """
     students = sorted(results)
-    earned = {s: {(c.exercise, c.label): results[s].get((c.exercise, c.label), (0.0, "did not run"))[0]
-                  for c in checks} for s in students}
+    earned = {
+        s: {
+            (c.exercise, c.label): results[s].get((c.exercise, c.label), (0.0, "did not run"))[0]
+            for c in checks
+        }
+        for s in students
+    }
     totals = {s: sum(earned[s].values()) for s in students}
     out = []
     for check in checks:
@@ -169,13 +185,16 @@ def analyse(checks: list[Check], results: dict[str, dict[tuple[str, str], tuple[
     return out
 
 
-def exercise_scores(checks: list[Check], results: dict[str, dict[tuple[str, str], tuple[float, str]]]) -> dict[str, list[float]]:
+def exercise_scores(
+    checks: list[Check], results: dict[str, dict[tuple[str, str], tuple[float, str]]]
+) -> dict[str, list[float]]:
     """exercise -> every student's points in it (from the check lines)."""
     scores: dict[str, list[float]] = {}
     for exercise in dict.fromkeys(c.exercise for c in checks):
         mine = [c for c in checks if c.exercise == exercise]
-        scores[exercise] = [sum(results[s].get((c.exercise, c.label), (0.0, ""))[0] for c in mine)
-                            for s in sorted(results)]
+        scores[exercise] = [
+            sum(results[s].get((c.exercise, c.label), (0.0, ""))[0] for c in mine) for s in sorted(results)
+        ]
     return scores
 
 
@@ -194,8 +213,21 @@ def summary_lines(stats: list[CheckStats], limit: int = 3) -> list[str]:
 
 def as_json(stats: list[CheckStats]) -> str:
     """The statistics as JSON (what the CSV holds, with the failure counts)."""
-    return json.dumps([{"exercise": s.check.exercise, "check": s.check.label, "hidden": s.check.hidden,
-                        "points": s.check.points, "students": s.students, "passed": s.passed,
-                        "mean_points": round(s.mean_points, 4),
-                        "discrimination": None if s.discrimination is None else round(s.discrimination, 4),
-                        "flag": s.flag, "failures": s.failures.most_common(5)} for s in stats], indent=1)
+    return json.dumps(
+        [
+            {
+                "exercise": s.check.exercise,
+                "check": s.check.label,
+                "hidden": s.check.hidden,
+                "points": s.check.points,
+                "students": s.students,
+                "passed": s.passed,
+                "mean_points": round(s.mean_points, 4),
+                "discrimination": None if s.discrimination is None else round(s.discrimination, 4),
+                "flag": s.flag,
+                "failures": s.failures.most_common(5),
+            }
+            for s in stats
+        ],
+        indent=1,
+    )

@@ -24,25 +24,41 @@ from movierec_instructor.stats.item_analysis import (
     exercise_scores,
 )
 
-COLUMNS = ["exercise", "check", "hidden", "points", "students", "passed", "pass_rate", "mean_points",
-           "discrimination", "flag", "common_failures"]
+COLUMNS = [
+    "exercise",
+    "check",
+    "hidden",
+    "points",
+    "students",
+    "passed",
+    "pass_rate",
+    "mean_points",
+    "discrimination",
+    "flag",
+    "common_failures",
+]
 
 
 def pass_rate_chart(stats: list[CheckStats]) -> alt.Chart:
     """One bar per check, sorted by pass rate (hardest first), flagged checks in orange."""
-    table = pd.DataFrame({
-        "check": [f"{s.check.exercise}: {s.check.label}"[:90] for s in stats],
-        "pass rate": [round(s.pass_rate, 4) for s in stats],
-        "flagged": ["flagged" if s.flag else "ok" for s in stats],
-    })
+    table = pd.DataFrame(
+        {
+            "check": [f"{s.check.exercise}: {s.check.label}"[:90] for s in stats],
+            "pass rate": [round(s.pass_rate, 4) for s in stats],
+            "flagged": ["flagged" if s.flag else "ok" for s in stats],
+        }
+    )
     return (
         alt.Chart(table, title="Share of students passing each check (hardest first)")
         .mark_bar()
         .encode(
             x=alt.X("pass rate:Q", title="share of students who passed", scale=alt.Scale(domain=[0, 1])),
             y=alt.Y("check:N", title="check", sort=alt.EncodingSortField("pass rate", order="ascending")),
-            color=alt.Color("flagged:N", title="flag",
-                            scale=alt.Scale(domain=["ok", "flagged"], range=["#4c78a8", "#f58518"])),
+            color=alt.Color(
+                "flagged:N",
+                title="flag",
+                scale=alt.Scale(domain=["ok", "flagged"], range=["#4c78a8", "#f58518"]),
+            ),
         )
         .properties(width=420)
     )
@@ -90,29 +106,48 @@ def write_stats(course: Path, assignment: str, out: Path | None = None) -> dict[
     out.mkdir(parents=True, exist_ok=True)
     checks, results = class_results(course, assignment)
     if not results:
-        raise FileNotFoundError(f"no autograded notebooks of {assignment} under {course / 'autograded'}: "
-                                f"run `movierec autograde {assignment}` first")
+        raise FileNotFoundError(
+            f"no autograded notebooks of {assignment} under {course / 'autograded'}: "
+            f"run `movierec autograde {assignment}` first"
+        )
     stats = analyse(checks, results)
-    rows = [[s.check.exercise, s.check.label, s.check.hidden, s.check.points, s.students, s.passed,
-             round(s.pass_rate, 4), round(s.mean_points, 4),
-             "" if s.discrimination is None else round(s.discrimination, 4), s.flag,
-             " | ".join(f"{n}x {d[:120]}" for d, n in s.failures.most_common(3))] for s in stats]
+    rows = [
+        [
+            s.check.exercise,
+            s.check.label,
+            s.check.hidden,
+            s.check.points,
+            s.students,
+            s.passed,
+            round(s.pass_rate, 4),
+            round(s.mean_points, 4),
+            "" if s.discrimination is None else round(s.discrimination, 4),
+            s.flag,
+            " | ".join(f"{n}x {d[:120]}" for d, n in s.failures.most_common(3)),
+        ]
+        for s in stats
+    ]
     paths = {"csv": write_csv(out / f"stats-{assignment}.csv", COLUMNS, rows)}
     paths["json"] = out / f"stats-{assignment}.json"
     paths["json"].write_text(as_json(stats), encoding="utf-8")
 
     charts = [("pass rates", pass_rate_chart(stats))]
-    charts += [(f"exercise {e}", score_histogram(e, scores)) for e, scores in exercise_scores(checks, results).items()]
+    charts += [
+        (f"exercise {e}", score_histogram(e, scores))
+        for e, scores in exercise_scores(checks, results).items()
+    ]
     head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
     figures = "".join(f"<figure>{_svg(chart)}{_spec_block(name, chart)}</figure>" for name, chart in charts)
-    page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(assignment)}: checks</title>"
-            "<style>body{font-family:sans-serif}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}"
-            "figure{display:inline-block;margin:8px}</style></head><body>"
-            f"<h1>{html.escape(assignment)}: what grading says about each check</h1>"
-            f"<p>{len(results)} students. Discrimination: correlation of passing with the rest of the total; "
-            "flagged checks are worth a look.</p>"
-            f"{figures}<table><tr>{head}</tr>{body}</table></body></html>")
+    page = (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(assignment)}: checks</title>"
+        "<style>body{font-family:sans-serif}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}"
+        "figure{display:inline-block;margin:8px}</style></head><body>"
+        f"<h1>{html.escape(assignment)}: what grading says about each check</h1>"
+        f"<p>{len(results)} students. Discrimination: correlation of passing with the rest of the total; "
+        "flagged checks are worth a look.</p>"
+        f"{figures}<table><tr>{head}</tr>{body}</table></body></html>"
+    )
     paths["html"] = out / f"stats-{assignment}.html"
     paths["html"].write_text(add_csp(page), encoding="utf-8")
     return paths

@@ -19,8 +19,10 @@ from jupyter_client.manager import KernelManager
 
 from movierec_instructor.course import KERNEL
 
-FAIL_FAST = ("from movierec_helpers.exercises.checks import PartialCredit as _PartialCredit\n"
-             "_PartialCredit.first_failure_ends_cell = True\ndel _PartialCredit")
+FAIL_FAST = (
+    "from movierec_helpers.exercises.checks import PartialCredit as _PartialCredit\n"
+    "_PartialCredit.first_failure_ends_cell = True\ndel _PartialCredit"
+)
 
 
 @dataclass
@@ -47,11 +49,13 @@ class StrengthKernel:
         self.start()
 
     def start(self) -> None:
-        self.manager = KernelManager(kernel_name=KERNEL, transport="ipc",
-                                     ip=os.path.join(self.sockets.name, "kernel"))
+        self.manager = KernelManager(
+            kernel_name=KERNEL, transport="ipc", ip=os.path.join(self.sockets.name, "kernel")
+        )
         # The kernel's own log (TensorFlow's C++ lines) is not the report's business.
-        self.manager.start_kernel(cwd=str(self.cwd), env=self.env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.manager.start_kernel(
+            cwd=str(self.cwd), env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         self.client = self.manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=120)
@@ -82,13 +86,15 @@ class StrengthKernel:
 
         start = time.perf_counter()
         try:
-            reply = self.client.execute_interactive(code, timeout=timeout, output_hook=keep,
-                                                    store_history=False, allow_stdin=False)
+            reply = self.client.execute_interactive(
+                code, timeout=timeout, output_hook=keep, store_history=False, allow_stdin=False
+            )
         except TimeoutError:
             return self._after_timeout(time.perf_counter() - start)
         except (RuntimeError, queue.Empty):
-            return CellRun(ok=False, kernel_died=True, error="the kernel stopped",
-                           seconds=time.perf_counter() - start)
+            return CellRun(
+                ok=False, kernel_died=True, error="the kernel stopped", seconds=time.perf_counter() - start
+            )
         seconds = time.perf_counter() - start
         if not self.manager.is_alive():
             return CellRun(ok=False, kernel_died=True, error="the kernel died", seconds=seconds)
@@ -103,7 +109,9 @@ class StrengthKernel:
             except ValueError:
                 score = None
         ok = reply["content"]["status"] == "ok" and not errors
-        return CellRun(ok=ok, score=score, stdout=stdout, stderr=stderr, error="; ".join(errors)[:300], seconds=seconds)
+        return CellRun(
+            ok=ok, score=score, stdout=stdout, stderr=stderr, error="; ".join(errors)[:300], seconds=seconds
+        )
 
     def _after_timeout(self, seconds: float) -> CellRun:
         self.manager.interrupt_kernel()

@@ -8,7 +8,8 @@ of this course make: a wrong operator, an off-by-one, ``reduce_mean`` for ``redu
 normalisation or keyword argument, swapped arguments or list elements, the naive formula for
 a numerically stable op, a constant answer, PyTorch's sparse-order mistakes (``coalesce``
 forgotten, ``_indices()`` for ``indices()``, ``torch.mm`` for ``torch.sparse.mm``), the wrong
-``index_select`` dimension, calling the library's own answer (:func:`~movierec_helpers.exercises.reference.library_answers`),
+``index_select`` dimension, calling the library's own answer
+(:func:`~movierec_helpers.exercises.reference.library_answers`),
 and the requirement-level mistakes of :mod:`movierec_instructor.strength.student_mistakes` (aggregation,
 tie order, clamps, NaN handling, seeds).
 
@@ -22,75 +23,48 @@ Their generic operators also lack the course's (axis, transpose, stable ops, lib
 from __future__ import annotations
 
 import ast
-import inspect
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from movierec_helpers.tracks import for_track
 from movierec_instructor.strength import student_mistakes
+from movierec_instructor.strength.mutant import Mutant, solution_region
+from movierec_instructor.strength.shortcuts import library_shortcut_mutants
 
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-
-ARITHMETIC = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
-              ast.FloorDiv: ast.Div, ast.Pow: ast.Mult, ast.MatMult: ast.Mult, ast.Mod: ast.FloorDiv}
-COMPARISON = {ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Eq: ast.NotEq,
-              ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In}
+ARITHMETIC = {
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.Div,
+    ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Div,
+    ast.Pow: ast.Mult,
+    ast.MatMult: ast.Mult,
+    ast.Mod: ast.FloorDiv,
+}
+COMPARISON = {
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+}
 AXIS_KEYWORDS = ("axis", "axes", "dim")
-MEAN_SUM = {"reduce_mean": "reduce_sum", "reduce_sum": "reduce_mean", "mean": "sum", "sum": "mean",
-            "nanmean": "nansum", "nansum": "nanmean"}
+MEAN_SUM = {
+    "reduce_mean": "reduce_sum",
+    "reduce_sum": "reduce_mean",
+    "mean": "sum",
+    "sum": "mean",
+    "nanmean": "nansum",
+    "nansum": "nanmean",
+}
 # Stable ops and the naive formula a student writes instead (X: the logits argument). Norms
 # are left out: NumPy and TensorFlow compute them as sqrt(sum of squares) themselves, so
 # the naive formula would be an equivalent mutant by construction.
 NAIVE_SOFTMAX = "(tf.exp({x}) / tf.reduce_sum(tf.exp({x}), axis=-1, keepdims=True))"
-
-
-@dataclass(frozen=True)
-class Mutant:
-    """One mutant of an exercise's solution cell.
-
-    Attributes:
-        exercise: the solution cell's ``grade_id``.
-        operator: the mutation operator's name.
-        original: the code it replaces (one expression, or the solution's body).
-        mutated: the code put in its place.
-        line: line of the change in the cell (1-based).
-        context: that line of the original cell, stripped.
-        source: the whole mutated cell.
-        cell: the original cell.
-        occurrence: 2, 3, ... for the same change at the same line again.
-    """
-
-    exercise: str
-    operator: str
-    original: str
-    mutated: str
-    line: int
-    context: str
-    source: str
-    cell: str
-    occurrence: int = 1
-
-    @property
-    def key(self) -> str:
-        """Identifies the mutant across runs and across edits elsewhere in the cell."""
-        where = "" if self.original.startswith(self.context) else f" in `{self.context}`"
-        again = f" #{self.occurrence}" if self.occurrence > 1 else ""
-        return f"{self.operator}: {self.original} -> {self.mutated}{where}{again}"
-
-
-def solution_region(source: str) -> tuple[int, int]:
-    """First and last line (1-based) strictly between the solution markers.
-
-    Raises:
-        ValueError: the cell has no ``### BEGIN SOLUTION`` / ``### END SOLUTION`` pair.
-    """
-    lines = source.split("\n")
-    begins = [i for i, line in enumerate(lines, 1) if line.strip() == BEGIN]
-    ends = [i for i, line in enumerate(lines, 1) if line.strip() == END]
-    if not begins or not ends or ends[0] < begins[0]:
-        raise ValueError("The solution cell has no ### BEGIN SOLUTION / ### END SOLUTION pair.")
-    return begins[0] + 1, ends[0] - 1
 
 
 def _offset(lines: list[str], line: int, col: int) -> int:
@@ -136,8 +110,13 @@ def _mean_sum(node, parent) -> Iterator[tuple[str, str]]:
 
 def _axis(node, parent) -> Iterator[tuple[str, str]]:
     # axis (NumPy, TensorFlow) and dim (PyTorch): the reduction over the wrong dimension.
-    if isinstance(node, ast.keyword) and node.arg in AXIS_KEYWORDS and isinstance(node.value, ast.Constant) \
-            and isinstance(node.value.value, int) and not isinstance(node.value.value, bool):
+    if (
+        isinstance(node, ast.keyword)
+        and node.arg in AXIS_KEYWORDS
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, int)
+        and not isinstance(node.value.value, bool)
+    ):
         other = 1 if node.value.value in (0, -1) else 0
         yield "axis", f"{node.arg}={other}"
 
@@ -159,8 +138,11 @@ def _transpose(node, parent) -> Iterator[tuple[str, str]]:
 
 
 def _boolean(node, parent) -> Iterator[tuple[str, str]]:
-    if isinstance(node, ast.Constant) and isinstance(node.value, bool) and not (
-            isinstance(parent, ast.keyword) and parent.arg in ("transpose_a", "transpose_b")):
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, bool)
+        and not (isinstance(parent, ast.keyword) and parent.arg in ("transpose_a", "transpose_b"))
+    ):
         yield "boolean", repr(not node.value)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         yield "boolean", _text(node.operand)
@@ -196,15 +178,21 @@ def _swap_arguments(node, parent) -> Iterator[tuple[str, str]]:
     if isinstance(node, ast.Call):
         for i in range(len(node.args) - 1):
             a, b = node.args[i], node.args[i + 1]
-            if _kind(a) == _kind(b) and not isinstance(a, ast.Starred) and not isinstance(b, ast.Starred) \
-                    and _text(a) != _text(b):
+            if (
+                _kind(a) == _kind(b)
+                and not isinstance(a, ast.Starred)
+                and not isinstance(b, ast.Starred)
+                and _text(a) != _text(b)
+            ):
                 args = list(node.args)
                 args[i], args[i + 1] = b, a
                 yield "swap arguments", _text(ast.Call(node.func, args, node.keywords))
 
 
 def _swap_elements(node, parent) -> Iterator[tuple[str, str]]:
-    if isinstance(node, (ast.List, ast.Tuple)) and not isinstance(parent, (ast.Assign, ast.For, ast.comprehension)):
+    if isinstance(node, (ast.List, ast.Tuple)) and not isinstance(
+        parent, (ast.Assign, ast.For, ast.comprehension)
+    ):
         for i in range(len(node.elts) - 1):
             a, b = node.elts[i], node.elts[i + 1]
             if _kind(a) == _kind(b) and _text(a) != _text(b) and not isinstance(a, ast.Starred):
@@ -236,13 +224,19 @@ def _naive_formula(node, parent) -> Iterator[tuple[str, str]]:
         p = NAIVE_SOFTMAX.format(x=_text(node.args[0]))
         yield "naive formula", p if name == "softmax" else f"tf.math.log({p})"
     elif name == "reduce_logsumexp" and node.args:
-        rest = "".join(f", {_text(a)}" for a in node.args[1:]) + "".join(f", {k}={v}" for k, v in given.items())
+        rest = "".join(f", {_text(a)}" for a in node.args[1:]) + "".join(
+            f", {k}={v}" for k, v in given.items()
+        )
         yield "naive formula", f"tf.math.log(tf.reduce_sum(tf.exp({_text(node.args[0])}){rest}))"
 
 
 def _sign(node, parent) -> Iterator[tuple[str, str]]:
     # "Best first" sorts by minus the score: a dropped sign sorts worst first.
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and not isinstance(node.operand, ast.Constant):
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and not isinstance(node.operand, ast.Constant)
+    ):
         yield "sign", _text(node.operand)
 
 
@@ -264,10 +258,26 @@ def _constant_return(node, parent) -> Iterator[tuple[str, str]]:
         yield "return constant", "return 0.0"
 
 
-OPERATORS: list[Callable] = [_arithmetic, _comparison, _mean_sum, _axis, _transpose, _boolean, _off_by_one,
-                             _drop_term, _drop_normalisation, _swap_arguments, _swap_elements, _drop_keyword,
-                             _naive_formula, _sign, _slice_bound, _drop_statement, _constant_return,
-                             *student_mistakes.OPERATORS]
+OPERATORS: list[Callable] = [
+    _arithmetic,
+    _comparison,
+    _mean_sum,
+    _axis,
+    _transpose,
+    _boolean,
+    _off_by_one,
+    _drop_term,
+    _drop_normalisation,
+    _swap_arguments,
+    _swap_elements,
+    _drop_keyword,
+    _naive_formula,
+    _sign,
+    _slice_bound,
+    _drop_statement,
+    _constant_return,
+    *student_mistakes.OPERATORS,
+]
 
 
 def _parented(tree: ast.AST) -> Iterator[tuple[ast.AST, ast.AST | None]]:
@@ -296,69 +306,6 @@ def expression_mutants(exercise: str, source: str) -> list[Mutant]:
                 context = lines[node.lineno - 1].strip()
                 found[mutated] = Mutant(exercise, name, original, text, node.lineno, context, mutated, source)
     return list(found.values())
-
-
-def _function_of_region(tree: ast.Module, first: int) -> ast.FunctionDef:
-    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.lineno < first <= n.end_lineno]
-    if not functions:
-        raise ValueError("The solution region is not inside a function.")
-    return min(functions, key=lambda n: n.end_lineno - n.lineno)
-
-
-def _call_arguments(answer: Callable, params: list[str]) -> str | None:
-    """How to call ``answer`` with a student's parameters, or None when they do not fit."""
-    signature = inspect.signature(getattr(answer, "__wrapped__", answer))
-    accepted = [p for p in signature.parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    required = [p.name for p in accepted if p.default is p.empty]
-    if all(name in params for name in required):
-        return ", ".join(f"{p.name}={p.name}" for p in accepted if p.name in params)
-    if len(required) == len(params):
-        return ", ".join(params)
-    return None
-
-
-def answers_of_track(answers: list[Callable], track: str) -> list[Callable]:
-    """The library answers a notebook of ``track`` could call: those of its own track's modules and shared ones.
-
-    A PyTorch notebook's kernel must not load TensorFlow (nor the other way round), and a
-    student of one track would not reach for the other track's answer.
-    """
-    return [fn for fn in answers if for_track(fn.__module__, track)]
-
-
-def library_shortcut_mutants(exercise: str, source: str, answers: list[Callable]) -> list[Mutant]:
-    """Mutants whose solution is one call of a library answer of the exercise.
-
-    A function answer is imported and called with the student's parameters; a method
-    answer is called on the first parameter (``network(bag_weights)`` for ``__call__``).
-    Answers whose signature does not fit the student's function are left out.
-    """
-    first, last = solution_region(source)
-    tree = ast.parse(source)
-    function = _function_of_region(tree, first)
-    params = [a.arg for a in function.args.args]
-    lines = source.split("\n")
-    indent = re.match(r"\s*", lines[first - 2]).group(0)
-    mutants = []
-    for answer in answers:
-        owner, _, method = answer.__qualname__.rpartition(".")
-        if owner:
-            arguments = _call_arguments(answer, ["self", *params[1:]])
-            if arguments is None or not params:
-                continue
-            arguments = ", ".join(a for a in arguments.split(", ") if a not in ("self=self", "self"))
-            target = params[0] if method == "__call__" else f"{params[0]}.{method}"
-            body = [f"return {target}({arguments})"]
-        else:
-            arguments = _call_arguments(answer, params)
-            if arguments is None:
-                continue
-            body = [f"from {answer.__module__} import {answer.__name__} as library_answer",
-                    f"return library_answer({arguments})"]
-        mutated_lines = lines[: first - 1] + [indent + line for line in body] + lines[last:]
-        mutants.append(Mutant(exercise, "library shortcut", "the solution", "; ".join(body), first,
-                              "the solution", "\n".join(mutated_lines), source))
-    return mutants
 
 
 def all_mutants(exercise: str, source: str, answers: list[Callable]) -> list[Mutant]:

@@ -10,36 +10,70 @@ from pathlib import Path
 
 from movierec_instructor.strength.runner import ExerciseStrength, MutantResult
 
-COLUMNS = ("assignment", "exercise", "mutants", "killed", "visible", "hidden only", "survived", "equivalent", "named",
-           "score")
+COLUMNS = (
+    "assignment",
+    "exercise",
+    "mutants",
+    "killed",
+    "visible",
+    "hidden only",
+    "survived",
+    "equivalent",
+    "named",
+    "score",
+)
 
 
 def rows(strengths: list[ExerciseStrength]) -> list[dict]:
     """One row per exercise: the columns of :data:`COLUMNS`."""
-    return [{"assignment": s.assignment, "exercise": s.exercise, "mutants": len(s.results),
-             "killed": s.killed, "visible": s.killed_visibly, "hidden only": s.hidden_only,
-             "survived": s.survived, "equivalent": s.equivalent,
-             "named": round(s.named_share, 4), "score": round(s.score, 4)} for s in strengths]
+    return [
+        {
+            "assignment": s.assignment,
+            "exercise": s.exercise,
+            "mutants": len(s.results),
+            "killed": s.killed,
+            "visible": s.killed_visibly,
+            "hidden only": s.hidden_only,
+            "survived": s.survived,
+            "equivalent": s.equivalent,
+            "named": round(s.named_share, 4),
+            "score": round(s.score, 4),
+        }
+        for s in strengths
+    ]
 
 
 def diff(result: MutantResult) -> list[str]:
     """The mutant's change as unified-diff lines (one line of context)."""
     mutant = result.mutant
-    return list(difflib.unified_diff(mutant.cell.split("\n"), mutant.source.split("\n"),
-                                     f"{mutant.exercise} (solution)", f"{mutant.exercise} (mutant)",
-                                     n=1, lineterm=""))
+    return list(
+        difflib.unified_diff(
+            mutant.cell.split("\n"),
+            mutant.source.split("\n"),
+            f"{mutant.exercise} (solution)",
+            f"{mutant.exercise} (mutant)",
+            n=1,
+            lineterm="",
+        )
+    )
 
 
 def markdown_table(strengths: list[ExerciseStrength], *, when: date | None = None) -> str:
     """The README's table (GitHub markdown), with the date it was measured."""
-    lines = [f"Measured {(when or date.today()).isoformat()} with `make test-strength`.", "",
-             "| assignment | exercise | mutants | killed | killed by visible checks | killed only by hidden checks "
-             "| survived | equivalent | feedback names it | score |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"Measured {(when or date.today()).isoformat()} with `make test-strength`.",
+        "",
+        "| assignment | exercise | mutants | killed | killed by visible checks | killed only by hidden "
+        "checks "
+        "| survived | equivalent | feedback names it | score |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for row in rows(strengths):
-        lines.append(f"| {row['assignment']} | `{row['exercise']}` | {row['mutants']} | {row['killed']} | "
-                     f"{row['visible']} | {row['hidden only']} | "
-                     f"{row['survived']} | {row['equivalent']} | {row['named']:.0%} | {row['score']:.0%} |")
+        lines.append(
+            f"| {row['assignment']} | `{row['exercise']}` | {row['mutants']} | {row['killed']} | "
+            f"{row['visible']} | {row['hidden only']} | "
+            f"{row['survived']} | {row['equivalent']} | {row['named']:.0%} | {row['score']:.0%} |"
+        )
     return "\n".join(lines)
 
 
@@ -48,15 +82,22 @@ def text_report(strengths: list[ExerciseStrength]) -> str:
     width = max([len(s.exercise) for s in strengths] + [8])
     out = [f"{'exercise':{width}}  mutants  killed  visible  hidden only  survived  equivalent  named  score"]
     for s in strengths:
-        out.append(f"{s.exercise:{width}}  {len(s.results):7d}  {s.killed:6d}  {s.killed_visibly:7d}  "
-                   f"{s.hidden_only:11d}  {s.survived:8d}  {s.equivalent:10d}  {s.named_share:5.0%}  {s.score:5.0%}")
+        out.append(
+            f"{s.exercise:{width}}  {len(s.results):7d}  {s.killed:6d}  {s.killed_visibly:7d}  "
+            f"{s.hidden_only:11d}  {s.survived:8d}  {s.equivalent:10d}  {s.named_share:5.0%}  {s.score:5.0%}"
+        )
     for s in strengths:
         hidden = [r for r in s.results if r.killed and not r.visible]
         if hidden:
-            out += ["", f"== {s.assignment} / {s.exercise}: killed only by hidden checks "
-                    "(make check said ready; grading disagreed)"]
-            out += [f"-- {r.mutant.key}" + (f"\n   hard-coding: {r.hard_coding}" if r.hard_coding else "")
-                    for r in hidden]
+            out += [
+                "",
+                f"== {s.assignment} / {s.exercise}: killed only by hidden checks "
+                "(make check said ready; grading disagreed)",
+            ]
+            out += [
+                f"-- {r.mutant.key}" + (f"\n   hard-coding: {r.hard_coding}" if r.hard_coding else "")
+                for r in hidden
+            ]
         survivors = [r for r in s.results if not r.killed and not r.equivalent]
         equivalents = [r for r in s.results if r.equivalent]
         if survivors:
@@ -73,13 +114,15 @@ def text_report(strengths: list[ExerciseStrength]) -> str:
 
 def html_report(strengths: list[ExerciseStrength]) -> str:
     """The same as :func:`text_report`, as a page with coloured diffs."""
-    parts = ["<!doctype html><meta charset='utf-8'><title>Test strength</title>",
-             "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}td:first-child{text-align:left}"
-             "pre{background:#f6f8fa;padding:6px}.add{background:#e6ffed}.del{background:#ffeef0}</style>",
-             "<h1>Test strength</h1><p>A mutant is a small change of the reference solution; the "
-             "exercise's visible and hidden tests kill it when they give it less than full points.</p>",
-             "<table><tr>" + "".join(f"<th>{c}</th>" for c in COLUMNS) + "</tr>"]
+    parts = [
+        "<!doctype html><meta charset='utf-8'><title>Test strength</title>",
+        "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}td:first-child{text-align:left}"
+        "pre{background:#f6f8fa;padding:6px}.add{background:#e6ffed}.del{background:#ffeef0}</style>",
+        "<h1>Test strength</h1><p>A mutant is a small change of the reference solution; the "
+        "exercise's visible and hidden tests kill it when they give it less than full points.</p>",
+        "<table><tr>" + "".join(f"<th>{c}</th>" for c in COLUMNS) + "</tr>",
+    ]
     for row in rows(strengths):
         cells = [row[c] if c not in ("score", "named") else f"{row[c]:.0%}" for c in COLUMNS]
         parts.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
@@ -91,12 +134,21 @@ def html_report(strengths: list[ExerciseStrength]) -> str:
             title = "equivalent" if r.equivalent else "survived"
             lines = []
             for line in diff(r):
-                kind = "add" if line.startswith("+") and not line.startswith("+++") else \
-                    "del" if line.startswith("-") and not line.startswith("---") else ""
-                lines.append(f"<span class='{kind}'>{html.escape(line)}</span>" if kind else html.escape(line))
+                kind = (
+                    "add"
+                    if line.startswith("+") and not line.startswith("+++")
+                    else "del"
+                    if line.startswith("-") and not line.startswith("---")
+                    else ""
+                )
+                lines.append(
+                    f"<span class='{kind}'>{html.escape(line)}</span>" if kind else html.escape(line)
+                )
             why = f"<p>Why equivalent: {html.escape(r.equivalent)}</p>" if r.equivalent else ""
-            parts.append(f"<h2>{html.escape(s.exercise)}: {title}</h2><p><code>{html.escape(r.mutant.key)}</code>"
-                         f"</p>{why}<pre>{chr(10).join(lines)}</pre>")
+            parts.append(
+                f"<h2>{html.escape(s.exercise)}: {title}</h2><p><code>{html.escape(r.mutant.key)}</code>"
+                f"</p>{why}<pre>{chr(10).join(lines)}</pre>"
+            )
     return "\n".join(parts)
 
 

@@ -27,7 +27,9 @@ from movierec_helpers.exercises.reference import library_answers
 from movierec_instructor.course import notebook_path, track_of
 from movierec_instructor.integrity.similarity import import_library
 from movierec_instructor.strength.kernel import CellRun, StrengthKernel
-from movierec_instructor.strength.mutation import Mutant, all_mutants, answers_of_track
+from movierec_instructor.strength.mutant import Mutant
+from movierec_instructor.strength.mutation import all_mutants
+from movierec_instructor.strength.shortcuts import answers_of_track
 
 EQUIVALENTS = Path("solutions") / "equivalent_mutants.toml"
 
@@ -75,7 +77,8 @@ class ExerciseStrength:
 
     @property
     def hidden_only(self) -> int:
-        """Killed only by hidden checks, not listed as hard-coding: ``make check`` said "ready", grading disagreed."""
+        """Killed only by hidden checks, not listed as hard-coding: ``make check`` said "ready", grading
+        disagreed."""
         return sum(r.killed and not r.visible and not r.hard_coding for r in self.results)
 
     @property
@@ -141,8 +144,10 @@ def names_requirement(run: CellRun) -> bool:
     (``✗ a hidden check: <requirement>``). A bare ``✗ a hidden check``, an error or
     stderr alone do not.
     """
-    return any(line.startswith("✗ ") and not line.startswith("✗ a hidden check (")
-               for line in run.stdout.splitlines())
+    return any(
+        line.startswith("✗ ") and not line.startswith("✗ a hidden check (")
+        for line in run.stdout.splitlines()
+    )
 
 
 def feedback_lines(run: CellRun, limit: int = 3) -> str:
@@ -191,8 +196,9 @@ def _mutants(exercise: str, solution: str, track: str, keys: dict[str, set[str]]
     return [m for m in mutants if m.key in chosen]
 
 
-def _run_mutant(kernel: StrengthKernel, mutant: Mutant, between: list[str], tests: str, points: float,
-                timeout: float) -> tuple[MutantResult, bool]:
+def _run_mutant(
+    kernel: StrengthKernel, mutant: Mutant, between: list[str], tests: str, points: float, timeout: float
+) -> tuple[MutantResult, bool]:
     """The mutant in place of the solution, the cells between, then the test cell, as nbgrader runs them.
 
     Returns the result and whether the kernel died (the caller replays the notebook).
@@ -213,21 +219,35 @@ def _run_mutant(kernel: StrengthKernel, mutant: Mutant, between: list[str], test
     killed, reason = _verdict(run, points)
     if killed and raised and not run.kernel_died and not run.timed_out:
         reason += f" (an earlier cell raised {raised.splitlines()[0][:80]})"
-    result = MutantResult(mutant, killed, reason, time.perf_counter() - start,
-                          named=killed and names_requirement(run), feedback=feedback_lines(run) if killed else "",
-                          visible=killed and killed_visibly(run, raised))
+    result = MutantResult(
+        mutant,
+        killed,
+        reason,
+        time.perf_counter() - start,
+        named=killed and names_requirement(run),
+        feedback=feedback_lines(run) if killed else "",
+        visible=killed and killed_visibly(run, raised),
+    )
     return result, run.kernel_died
 
 
-def _measure_exercise(kernel: StrengthKernel, nb: nbformat.NotebookNode, test_index: int,
-                      pair: tuple[int, str, float], assignment: str, track: str, keys: dict[str, set[str]] | None,
-                      reviewed: tuple[dict, dict], timing: tuple[float, float],
-                      replay: Callable[[], None]) -> ExerciseStrength:
+def _measure_exercise(
+    kernel: StrengthKernel,
+    nb: nbformat.NotebookNode,
+    test_index: int,
+    pair: tuple[int, str, float],
+    assignment: str,
+    track: str,
+    keys: dict[str, set[str]] | None,
+    reviewed: tuple[dict, dict],
+    timing: tuple[float, float],
+    replay: Callable[[], None],
+) -> ExerciseStrength:
     """Every mutant of one exercise against its test cell; the kernel is left as the original leaves it."""
     solution_index, exercise, points = pair
     equivalents, hard_coding = reviewed
     tests = nb.cells[test_index].source
-    between = [c.source for c in nb.cells[solution_index + 1:test_index] if c.cell_type == "code"]
+    between = [c.source for c in nb.cells[solution_index + 1 : test_index] if c.cell_type == "code"]
     strength = ExerciseStrength(assignment, exercise, points)
     mutants = _mutants(exercise, nb.cells[solution_index].source, track, keys)
     baseline = kernel.run(tests, timeout=600)
@@ -243,8 +263,9 @@ def _measure_exercise(kernel: StrengthKernel, nb: nbformat.NotebookNode, test_in
             result.hard_coding = hard_coding.get((exercise, mutant.key), "")
         strength.results.append(result)
     if keys is None:
-        strength.stale_equivalents = sorted(set(k for (e, k) in equivalents if e == exercise)
-                                            - {m.key for m in mutants})
+        strength.stale_equivalents = sorted(
+            set(k for (e, k) in equivalents if e == exercise) - {m.key for m in mutants}
+        )
     for code in [nb.cells[solution_index].source, *between]:  # the original solution back in place
         kernel.run(code, timeout=600)
     return strength
@@ -302,11 +323,23 @@ def measure_assignment(
             if cell.cell_type != "code":
                 continue
             if i in pairs and pairs[i][1] in wanted:
-                strength = _measure_exercise(kernel, nb, i, pairs[i], assignment, track, keys, reviewed,
-                                             (time_factor, min_timeout), replay)
+                strength = _measure_exercise(
+                    kernel,
+                    nb,
+                    i,
+                    pairs[i],
+                    assignment,
+                    track,
+                    keys,
+                    reviewed,
+                    (time_factor, min_timeout),
+                    replay,
+                )
                 found.append(strength)
-                progress(f"{assignment} {strength.exercise}: {strength.killed}/{len(strength.results)} killed, "
-                         f"{strength.equivalent} equivalent, score {strength.score:.0%}")
+                progress(
+                    f"{assignment} {strength.exercise}: {strength.killed}/{len(strength.results)} killed, "
+                    f"{strength.equivalent} equivalent, score {strength.score:.0%}"
+                )
             run = kernel.run(cell.source, timeout=600)
             if not run.ok:
                 raise RuntimeError(f"{assignment}: cell {i} of the solution notebook failed: {run.error}")

@@ -15,8 +15,11 @@ from collections.abc import Iterator
 
 # Reductions and the others a student writes instead (NumPy, TensorFlow, PyTorch names).
 REDUCTIONS = {
-    "max": ("sum", "mean", "min"), "amax": ("sum", "mean", "amin"), "min": ("max", "mean", "sum"),
-    "reduce_max": ("reduce_sum", "reduce_mean", "reduce_min"), "reduce_min": ("reduce_max", "reduce_mean"),
+    "max": ("sum", "mean", "min"),
+    "amax": ("sum", "mean", "amin"),
+    "min": ("max", "mean", "sum"),
+    "reduce_max": ("reduce_sum", "reduce_mean", "reduce_min"),
+    "reduce_min": ("reduce_max", "reduce_mean"),
 }
 ELEMENTWISE = {"maximum": "minimum", "minimum": "maximum", "fmax": "fmin", "fmin": "fmax"}
 CLAMPS = ("max", "min", "maximum", "minimum", "clip", "clamp", "clamp_min", "clamp_max")
@@ -30,7 +33,11 @@ def _name(node: ast.Call) -> str:
 def _is_number(node: ast.AST) -> bool:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         node = node.operand
-    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+    )
 
 
 def aggregation(node, parent) -> Iterator[tuple[str, str]]:
@@ -41,13 +48,20 @@ def aggregation(node, parent) -> Iterator[tuple[str, str]]:
     if name in ELEMENTWISE and len(node.args) == 2:
         a, b = (ast.unparse(x) for x in node.args)
         yield "aggregation", f"({a} + {b})"
-        func = ast.Attribute(node.func.value, ELEMENTWISE[name], ast.Load()) if isinstance(node.func, ast.Attribute) \
+        func = (
+            ast.Attribute(node.func.value, ELEMENTWISE[name], ast.Load())
+            if isinstance(node.func, ast.Attribute)
             else ast.Name(ELEMENTWISE[name], ast.Load())
+        )
         yield "aggregation", ast.unparse(ast.Call(func, node.args, node.keywords))
     elif name in REDUCTIONS and isinstance(node.func, ast.Attribute):
         for other in REDUCTIONS[name]:
-            yield "aggregation", ast.unparse(ast.Call(ast.Attribute(node.func.value, other, ast.Load()),
-                                                      node.args, node.keywords))
+            yield (
+                "aggregation",
+                ast.unparse(
+                    ast.Call(ast.Attribute(node.func.value, other, ast.Load()), node.args, node.keywords)
+                ),
+            )
     elif name in ("max", "min") and isinstance(node.func, ast.Name) and len(node.args) == 1:
         yield "aggregation", f"sum({ast.unparse(node.args[0])})"
 
@@ -61,18 +75,32 @@ def tie_order(node, parent) -> Iterator[tuple[str, str]]:
         keys = node.args[0].elts
         for i, key in enumerate(keys[:-1]):
             flipped = list(keys)
-            flipped[i] = key.operand if isinstance(key, ast.UnaryOp) and isinstance(key.op, ast.USub) \
+            flipped[i] = (
+                key.operand
+                if isinstance(key, ast.UnaryOp) and isinstance(key.op, ast.USub)
                 else ast.UnaryOp(ast.USub(), key)
-            yield "tie order", ast.unparse(ast.Call(node.func, [type(node.args[0])(flipped, ast.Load()),
-                                                                *node.args[1:]], node.keywords))
-    elif name == "argsort" and node.args and isinstance(node.args[0], ast.UnaryOp) \
-            and isinstance(node.args[0].op, ast.USub):
+            )
+            yield (
+                "tie order",
+                ast.unparse(
+                    ast.Call(
+                        node.func, [type(node.args[0])(flipped, ast.Load()), *node.args[1:]], node.keywords
+                    )
+                ),
+            )
+    elif (
+        name == "argsort"
+        and node.args
+        and isinstance(node.args[0], ast.UnaryOp)
+        and isinstance(node.args[0].op, ast.USub)
+    ):
         ascending = ast.Call(node.func, [node.args[0].operand, *node.args[1:]], node.keywords)
         yield "tie order", f"{ast.unparse(ascending)}[::-1]"
 
 
 def clamp(node, parent) -> Iterator[tuple[str, str]]:
-    """A bound dropped: ``max(1, n)`` -> ``n``, ``np.maximum(0, age)`` -> ``age``, ``np.clip(x, 0, 1)`` -> ``x``."""
+    """A bound dropped: ``max(1, n)`` -> ``n``, ``np.maximum(0, age)`` -> ``age``, ``np.clip(x, 0, 1)`` ->
+    ``x``."""
     if not isinstance(node, ast.Call) or _name(node) not in CLAMPS:
         return
     numbers = [a for a in node.args if _is_number(a)]
@@ -117,10 +145,19 @@ def sparse_order(node, parent) -> Iterator[tuple[str, str]]:
     if name == "coalesce" and not node.args:
         yield "sparse order", ast.unparse(node.func.value)
     elif name in ("indices", "values") and not node.args:
-        yield "sparse order", ast.unparse(ast.Call(ast.Attribute(node.func.value, f"_{name}", ast.Load()), [], []))
+        yield (
+            "sparse order",
+            ast.unparse(ast.Call(ast.Attribute(node.func.value, f"_{name}", ast.Load()), [], [])),
+        )
     elif name == "mm" and ast.unparse(node.func.value).endswith("sparse"):
-        yield "sparse order", ast.unparse(ast.Call(ast.Attribute(ast.Name("torch", ast.Load()), "mm", ast.Load()),
-                                             node.args, node.keywords))
+        yield (
+            "sparse order",
+            ast.unparse(
+                ast.Call(
+                    ast.Attribute(ast.Name("torch", ast.Load()), "mm", ast.Load()), node.args, node.keywords
+                )
+            ),
+        )
 
 
 def gather_dim(node, parent) -> Iterator[tuple[str, str]]:

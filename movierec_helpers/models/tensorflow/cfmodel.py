@@ -126,9 +126,7 @@ class CFModel(TrainingLoop):
             def cond(i, _, finite):
                 return tf.logical_and(i < num_steps, finite)
 
-            return tf.while_loop(
-                cond, body, (tf.constant(0), tf.constant(0.0), tf.constant(True))
-            )
+            return tf.while_loop(cond, body, (tf.constant(0), tf.constant(0.0), tf.constant(True)))
 
         return run
 
@@ -177,8 +175,4 @@ def _make_optimizer(optimizer, learning_rate: float):
     if optimizer == "adagrad":
         # The TF1 AdagradOptimizer the seed used starts its accumulators at 0.1.
         return keras.optimizers.Adagrad(learning_rate=learning_rate, initial_accumulator_value=0.1)
-    raise ValueError(
-        f"Unknown optimizer {optimizer!r}: use 'sgd', 'adagrad' or a keras optimizer instance."
-    )
-
-
+    raise ValueError(f"Unknown optimizer {optimizer!r}: use 'sgd', 'adagrad' or a keras optimizer instance.")

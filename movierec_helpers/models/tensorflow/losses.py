@@ -18,9 +18,7 @@ from movierec_helpers.exercises.reference import reference_solution
 
 
 @reference_solution("sparse_tensor")
-def build_rating_sparse_tensor(
-    ratings: pd.DataFrame, num_users: int, num_movies: int
-) -> tf.SparseTensor:
+def build_rating_sparse_tensor(ratings: pd.DataFrame, num_users: int, num_movies: int) -> tf.SparseTensor:
     """Builds the sparse rating matrix A (users x movies) of a ratings table.
 
     Reference answer of notebook 02, graded cell ``sparse_tensor`` (later notebooks reuse it).
@@ -87,9 +85,7 @@ def _observed_mse(indices, values, U, V, dense_shape):
         # the sparse matrix of residuals.
         scaled = tf.SparseTensor(indices, residuals * (2.0 / count) * upstream, dense_shape)
         grad_u = tf.concat([tf.sparse.sparse_dense_matmul(scaled, v) for v in v_blocks], 1)
-        grad_v = tf.concat(
-            [tf.sparse.sparse_dense_matmul(scaled, u, adjoint_a=True) for u in u_blocks], 1
-        )
+        grad_v = tf.concat([tf.sparse.sparse_dense_matmul(scaled, u, adjoint_a=True) for u in u_blocks], 1)
         return None, None, grad_u, grad_v, None
 
     return loss, grad
@@ -147,9 +143,7 @@ def l2_regularization(user_embeddings: tf.Tensor, movie_embeddings: tf.Tensor) -
 
 
 @reference_solution("softmax_loss")
-def softmax_loss(
-    user_embeddings: tf.Tensor, movie_embeddings: tf.Tensor, labels: tf.Tensor
-) -> tf.Tensor:
+def softmax_loss(user_embeddings: tf.Tensor, movie_embeddings: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
     """Mean softmax cross-entropy of the logits psi(x) V^T against movie labels.
 
     Reference answer of notebook 05, graded cell ``softmax_loss`` (later notebooks reuse it).
@@ -167,9 +161,7 @@ def softmax_loss(
     """
     _check_same_dim(user_embeddings, movie_embeddings)
     logits = tf.matmul(user_embeddings, movie_embeddings, transpose_b=True)
-    return tf.reduce_mean(
-        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-    )
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
 
 
 def _check_same_dim(user_embeddings, movie_embeddings) -> None:
@@ -177,6 +169,5 @@ def _check_same_dim(user_embeddings, movie_embeddings) -> None:
     movie_dim = movie_embeddings.shape[-1]
     if user_dim is not None and movie_dim is not None and user_dim != movie_dim:
         raise ValueError(
-            f"The user embedding dimension {user_dim} must match the movie embedding "
-            f"dimension {movie_dim}."
+            f"The user embedding dimension {user_dim} must match the movie embedding dimension {movie_dim}."
         )

@@ -64,9 +64,7 @@ def ranking_metrics(
     recall = tf.math.divide_no_nan(tf.reduce_sum(hits, axis=1), num_relevant)
     discounts = 1.0 / tf.math.log(tf.range(2, k + 2, dtype=tf.float32)) * tf.math.log(2.0)
     dcg = tf.reduce_sum(hits * discounts, axis=1)
-    ideal_hits = tf.cast(
-        tf.range(k)[None, :] < tf.cast(num_relevant, tf.int32)[:, None], tf.float32
-    )
+    ideal_hits = tf.cast(tf.range(k)[None, :] < tf.cast(num_relevant, tf.int32)[:, None], tf.float32)
     ndcg = tf.math.divide_no_nan(dcg, tf.reduce_sum(ideal_hits * discounts, axis=1))
 
     def user_mean(values):

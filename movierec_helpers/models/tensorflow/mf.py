@@ -86,6 +86,15 @@ def build_regularized_model(
     U = init_embeddings(num_users, embedding_dim, init_stddev, seed, "U")
     V = init_embeddings(num_movies, embedding_dim, init_stddev, seed + 1, "V")
 
-    loss, metrics = regularized_objective(sparse_mean_square_error, l2_regularization, gravity, a_train, a_test,
-                                          U, V, regularization_coeff, gravity_coeff)
+    loss, metrics = regularized_objective(
+        sparse_mean_square_error,
+        l2_regularization,
+        gravity,
+        a_train,
+        a_test,
+        U,
+        V,
+        regularization_coeff,
+        gravity_coeff,
+    )
     return CFModel({"user_id": U, "movie_id": V}, loss, metrics, jit_compile=False)

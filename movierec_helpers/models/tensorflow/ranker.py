@@ -55,8 +55,15 @@ class FeatureCross(keras.layers.Layer):
         return self.cross(x0, x, self.kernel, self.bias)
 
 
-def ranking_features(pool: pd.DataFrame, users: pd.DataFrame, movies: pd.DataFrame, popularity: np.ndarray,
-                     generator: str, genres: list[str], occupations: list[str]) -> dict[str, np.ndarray]:
+def ranking_features(
+    pool: pd.DataFrame,
+    users: pd.DataFrame,
+    movies: pd.DataFrame,
+    popularity: np.ndarray,
+    generator: str,
+    genres: list[str],
+    occupations: list[str],
+) -> dict[str, np.ndarray]:
     """The model's inputs for each row of a candidate pool.
 
     Args:
@@ -75,11 +82,15 @@ def ranking_features(pool: pd.DataFrame, users: pd.DataFrame, movies: pd.DataFra
     user = users.set_index("user_id").loc[pool["user_id"]]
     movie = movies.set_index("movie_id").loc[pool["movie_id"]]
     year = movie["year"].astype(float)
-    numeric = np.column_stack([
-        user["age"].to_numpy(float), (user["sex"] == "F").to_numpy(float),
-        year.fillna(year.median()).to_numpy(), pool[f"{generator} score"].to_numpy(float),
-        np.log1p(popularity[pool["movie_id"].to_numpy()]),
-    ])
+    numeric = np.column_stack(
+        [
+            user["age"].to_numpy(float),
+            (user["sex"] == "F").to_numpy(float),
+            year.fillna(year.median()).to_numpy(),
+            pool[f"{generator} score"].to_numpy(float),
+            np.log1p(popularity[pool["movie_id"].to_numpy()]),
+        ]
+    )
     numeric = (numeric - numeric.mean(0)) / np.where(numeric.std(0) > 0, numeric.std(0), 1.0)
     index = {g: i for i, g in enumerate(genres)}
     multi_hot = np.zeros((len(pool), len(genres)), np.float32)
@@ -89,8 +100,14 @@ def ranking_features(pool: pd.DataFrame, users: pd.DataFrame, movies: pd.DataFra
     return {"numeric": numeric.astype(np.float32), "occupation": occupation, "genres": multi_hot}
 
 
-def build_ranker(num_occupations: int, num_genres: int, *, cross: Callable = cross_features, crosses: int = 1,
-                 hidden: int = 32) -> keras.Model:
+def build_ranker(
+    num_occupations: int,
+    num_genres: int,
+    *,
+    cross: Callable = cross_features,
+    crosses: int = 1,
+    hidden: int = 32,
+) -> keras.Model:
     """Features -> concatenation -> ``crosses`` feature crosses -> Dense(hidden, relu) -> one logit.
 
     Args:
@@ -113,5 +130,7 @@ def build_ranker(num_occupations: int, num_genres: int, *, cross: Callable = cro
     for i in range(crosses):
         x = FeatureCross(cross, name=f"cross_{i}")([x0, x])
     x = keras.layers.Dense(hidden, activation="relu", name="hidden")(x)
-    return keras.Model({"numeric": numeric, "occupation": occupation, "genres": genres},
-                       keras.layers.Dense(1, name="logit")(x))
+    return keras.Model(
+        {"numeric": numeric, "occupation": occupation, "genres": genres},
+        keras.layers.Dense(1, name="logit")(x),
+    )

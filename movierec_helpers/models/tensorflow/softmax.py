@@ -92,9 +92,7 @@ def build_user_features(ratings: pd.DataFrame, movies: pd.DataFrame) -> UserFeat
         "genre": genre_vocab,
         "year": year_vocab,
     }
-    weights = {
-        name: bag_weight_matrix(bag, len(vocabularies[name])) for name, bag in bags.items()
-    }
+    weights = {name: bag_weight_matrix(bag, len(vocabularies[name])) for name, bag in bags.items()}
     return UserFeatures(bags=bags, vocabularies=vocabularies, user_ids=user_ids, bag_weights=weights)
 
 

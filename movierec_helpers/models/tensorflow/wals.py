@@ -71,7 +71,11 @@ def _solve_rows(ratings, factors, gravity, l2, chunk):
     num_rows = tf.cast(ratings.dense_shape[0], tf.int32)
     dim = tf.shape(factors)[1]
     grams = _row_grams(rows, cols, factors, num_rows, chunk)
-    lhs = grams + gravity * tf.matmul(factors, factors, transpose_a=True)[None] + l2 * tf.eye(dim, dtype=factors.dtype)[None]
+    lhs = (
+        grams
+        + gravity * tf.matmul(factors, factors, transpose_a=True)[None]
+        + l2 * tf.eye(dim, dtype=factors.dtype)[None]
+    )
     rhs = tf.sparse.sparse_dense_matmul(ratings, factors)
     return tf.linalg.cholesky_solve(tf.linalg.cholesky(lhs), rhs[:, :, None])[:, :, 0]
 
@@ -114,7 +118,9 @@ class WALS:
 
         # A tf.function over a closure rather than a decorated method (see CFModel: a
         # @tf.function method may see TensorFlow's weak `TfMethodTarget` as `self`).
-        self._sweep = tf.function(_sweep_function(self.ratings, self.ratings_t, self.U, self.V, weights, chunk))
+        self._sweep = tf.function(
+            _sweep_function(self.ratings, self.ratings_t, self.U, self.V, weights, chunk)
+        )
 
     def sweep(self, num_sweeps: int = 1) -> float:
         """Runs full sweeps (U then V); returns the objective afterwards."""

@@ -109,8 +109,9 @@ class _ObservedMSE(torch.autograd.Function):
                 r = torch.sparse_csr_tensor(s.user_crow, s.cols, weights, (U.shape[0], V.shape[0]))
                 grad_u = r @ V
             if ctx.needs_input_grad[1]:
-                r_t = torch.sparse_csr_tensor(s.movie_crow, s.movie_cols, weights[s.movie_order],
-                                              (V.shape[0], U.shape[0]))
+                r_t = torch.sparse_csr_tensor(
+                    s.movie_crow, s.movie_cols, weights[s.movie_order], (V.shape[0], U.shape[0])
+                )
                 grad_v = r_t @ U
         return grad_u, grad_v, None, None
 
@@ -147,7 +148,9 @@ def gravity(user_embeddings: torch.Tensor, movie_embeddings: torch.Tensor) -> to
     """
     _check_same_dim(user_embeddings, movie_embeddings)
     n, m = user_embeddings.shape[0], movie_embeddings.shape[0]
-    return torch.sum((user_embeddings.T @ user_embeddings) * (movie_embeddings.T @ movie_embeddings)) / (n * m)
+    return torch.sum((user_embeddings.T @ user_embeddings) * (movie_embeddings.T @ movie_embeddings)) / (
+        n * m
+    )
 
 
 @reference_solution("regularized_model")

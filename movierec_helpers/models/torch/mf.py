@@ -31,10 +31,12 @@ def init_embeddings(
 def _problem(train_ratings, test_ratings, num_users, num_movies, embedding_dim, init_stddev, seed, device):
     """The rating tensors and initial embeddings of both models (users seed ``seed``, movies ``seed + 1``)."""
     device = device or default_device()
-    return (build_rating_sparse_tensor(train_ratings, num_users, num_movies, device),
-            build_rating_sparse_tensor(test_ratings, num_users, num_movies, device),
-            init_embeddings(num_users, embedding_dim, init_stddev, seed, device),
-            init_embeddings(num_movies, embedding_dim, init_stddev, seed + 1, device))
+    return (
+        build_rating_sparse_tensor(train_ratings, num_users, num_movies, device),
+        build_rating_sparse_tensor(test_ratings, num_users, num_movies, device),
+        init_embeddings(num_users, embedding_dim, init_stddev, seed, device),
+        init_embeddings(num_movies, embedding_dim, init_stddev, seed + 1, device),
+    )
 
 
 @reference_solution("build_model")
@@ -66,8 +68,9 @@ def build_model(
     Returns:
         A :class:`CFModel` with metrics ``train_error`` and ``test_error``.
     """
-    a_train, a_test, U, V = _problem(train_ratings, test_ratings, num_users, num_movies, embedding_dim,
-                                     init_stddev, seed, device)
+    a_train, a_test, U, V = _problem(
+        train_ratings, test_ratings, num_users, num_movies, embedding_dim, init_stddev, seed, device
+    )
 
     loss, metrics = observed_mse_objective(sparse_mean_square_error, a_train, a_test, U, V)
     return CFModel({"user_id": U, "movie_id": V}, loss, metrics)
@@ -96,9 +99,19 @@ def build_regularized_model(
         A :class:`CFModel` with groups ``train_error_observed``/``test_error_observed``
         and ``observed_loss``/``regularization_loss``/``gravity_loss``.
     """
-    a_train, a_test, U, V = _problem(train_ratings, test_ratings, num_users, num_movies, embedding_dim,
-                                     init_stddev, seed, device)
+    a_train, a_test, U, V = _problem(
+        train_ratings, test_ratings, num_users, num_movies, embedding_dim, init_stddev, seed, device
+    )
 
-    loss, metrics = regularized_objective(sparse_mean_square_error, l2_regularization, gravity, a_train, a_test,
-                                          U, V, regularization_coeff, gravity_coeff)
+    loss, metrics = regularized_objective(
+        sparse_mean_square_error,
+        l2_regularization,
+        gravity,
+        a_train,
+        a_test,
+        U,
+        V,
+        regularization_coeff,
+        gravity_coeff,
+    )
     return CFModel({"user_id": U, "movie_id": V}, loss, metrics)

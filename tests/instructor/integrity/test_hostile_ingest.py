@@ -18,15 +18,18 @@ import pytest
 
 from movierec_instructor.cli import main
 from movierec_instructor.integrity.untrusted import FORMULA_START
+from tests.toy_course import linked_course
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ASSIGNMENT = "01_exploring_movielens"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 FLOOD_BYTES = 30_000_000  # one line; the per-output limit is 1 MB, the notebook's 10 MB
-HOSTILE_HTML = ("from IPython.display import HTML, Javascript, display\n"
-                "display(HTML('<script>window.pwned = 1</script><img src=x onerror=alert(1)>'))\n"
-                "display(Javascript('alert(1)'))\n")
+HOSTILE_HTML = (
+    "from IPython.display import HTML, Javascript, display\n"
+    "display(HTML('<script>window.pwned = 1</script><img src=x onerror=alert(1)>'))\n"
+    "display(Javascript('alert(1)'))\n"
+)
 
 
 def _notebook(kind: str, *, extra_code: str = "", extra_markdown: str = "", edit=None) -> str:
@@ -69,20 +72,32 @@ def _tree(folder: Path) -> set[str]:
 @pytest.fixture(scope="module")
 def hostile_round(tmp_path_factory):
     outside = tmp_path_factory.mktemp("outside")
-    course = outside / "course"
-    course.mkdir()
+    course = linked_course(outside / "course")
     (outside / "x").mkdir()  # where "../../x" would land
-    for folder in ("solutions", "notebooks"):
-        (course / folder).symlink_to(ROOT / folder)
-    (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
     before = _tree(outside)
     # Canvas: ids from the mapping file, some of them hostile.
-    hostile_ids = {"2001": "../../x", "2002": "/tmp/abs_target", "2003": "../solutions",
-                   "2004": "=HYPERLINK(\"http://evil\",\"x\")", "2005": "eve,999,full", "2006": "\x1b[31mred\x07",
-                   "2007": ".", "2008": ".."}
-    mapping = {"1001": "amy", "1002": "zed_blank", "1003": "meta_points", "1004": "meta_list",
-               "1005": "nested", "1006": "html_user", "1007": "flood", "1008": "zoe_solution",
-               "1009": "bomb", **hostile_ids}
+    hostile_ids = {
+        "2001": "../../x",
+        "2002": "/tmp/abs_target",
+        "2003": "../solutions",
+        "2004": '=HYPERLINK("http://evil","x")',
+        "2005": "eve,999,full",
+        "2006": "\x1b[31mred\x07",
+        "2007": ".",
+        "2008": "..",
+    }
+    mapping = {
+        "1001": "amy",
+        "1002": "zed_blank",
+        "1003": "meta_points",
+        "1004": "meta_list",
+        "1005": "nested",
+        "1006": "html_user",
+        "1007": "flood",
+        "1008": "zoe_solution",
+        "1009": "bomb",
+        **hostile_ids,
+    }
     with open(course / "ids.csv", "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["lms_id", "student_id"])
@@ -93,8 +108,11 @@ def hostile_round(tmp_path_factory):
         "1003": _notebook("solution", edit=_points_as_text),
         "1004": _notebook("solution", edit=_metadata_as_list),
         "1005": _notebook("solution", extra_code="x = " + "-" * 100_000 + "1"),
-        "1006": _notebook("solution", extra_code=HOSTILE_HTML,
-                          extra_markdown="<script>window.pwned = 2</script><img src=x onerror=alert(1)>"),
+        "1006": _notebook(
+            "solution",
+            extra_code=HOSTILE_HTML,
+            extra_markdown="<script>window.pwned = 2</script><img src=x onerror=alert(1)>",
+        ),
         "1007": _notebook("solution", extra_code=f"print('y' * {FLOOD_BYTES})"),
         "1008": _notebook("solution"),
         **{lms: _notebook("solution") for lms in hostile_ids},
@@ -106,27 +124,56 @@ def hostile_round(tmp_path_factory):
     # Moodle: a full name that claims another student's id.
     with zipfile.ZipFile(course / "moodle.zip", "w") as zf:
         zf.writestr(f"Ann Lee_501_assignsubmission_file_/{NOTEBOOK}", _notebook("solution"))
-        zf.writestr(f"Eve_501_assignsubmission_file__502_assignsubmission_file_{NOTEBOOK}", _notebook("blank"))
+        zf.writestr(
+            f"Eve_501_assignsubmission_file__502_assignsubmission_file_{NOTEBOOK}", _notebook("blank")
+        )
     (course / "moodle-ids.csv").write_text("lms_id,student_id\n501,ann_lee\n502,eve_m\n")
     args = ["--course", str(course)]
     codes = {
-        "canvas": main([*args, "collect", ASSIGNMENT, str(course / "canvas.zip"), "--from", "canvas",
-                        "--mapping", str(course / "ids.csv")]),
-        "moodle": main([*args, "collect", ASSIGNMENT, str(course / "moodle.zip"), "--from", "moodle",
-                        "--mapping", str(course / "moodle-ids.csv")]),
+        "canvas": main(
+            [
+                *args,
+                "collect",
+                ASSIGNMENT,
+                str(course / "canvas.zip"),
+                "--from",
+                "canvas",
+                "--mapping",
+                str(course / "ids.csv"),
+            ]
+        ),
+        "moodle": main(
+            [
+                *args,
+                "collect",
+                ASSIGNMENT,
+                str(course / "moodle.zip"),
+                "--from",
+                "moodle",
+                "--mapping",
+                str(course / "moodle-ids.csv"),
+            ]
+        ),
     }
     codes["autograde"] = main([*args, "autograde", ASSIGNMENT])
     codes["feedback"] = main([*args, "feedback", ASSIGNMENT])
     codes["export"] = main([*args, "export", "--to", "grades.csv"])
-    codes["canvas_export"] = main([*args, "export", "--to", "canvas.csv", "--format", "canvas",
-                                   "--mapping", str(course / "ids.csv")])
+    codes["canvas_export"] = main(
+        [*args, "export", "--to", "canvas.csv", "--format", "canvas", "--mapping", str(course / "ids.csv")]
+    )
     codes["moodle_export"] = main([*args, "export", "--to", "moodle.csv", "--format", "moodle"])
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         scores = {s.student_id: s.score for s in gb.assignment_submissions(ASSIGNMENT)}
-    return {"course": course, "outside": outside, "before": before, "codes": codes, "scores": scores,
-            "hostile_ids": hostile_ids}
+    return {
+        "course": course,
+        "outside": outside,
+        "before": before,
+        "codes": codes,
+        "scores": scores,
+        "hostile_ids": hostile_ids,
+    }
 
 
 def _report(course: Path, name: str) -> list[dict]:
@@ -150,7 +197,10 @@ def test_honest_students_exact_whatever_came_before(hostile_round):
 def test_edited_metadata_and_unparsable_code_fail_only_their_student(hostile_round):
     scores = hostile_round["scores"]
     assert scores["meta_points"] == 0 and scores["meta_list"] == 0 and scores["nested"] == 0
-    report = {(r["student"], r["problem"]) for r in _report(hostile_round["course"], f"grading-report-{ASSIGNMENT}.csv")}
+    report = {
+        (r["student"], r["problem"])
+        for r in _report(hostile_round["course"], f"grading-report-{ASSIGNMENT}.csv")
+    }
     assert any(s == "meta_points" and "'points' is 'all of them'" in p for s, p in report)
     assert any(s == "meta_list" and "not a mapping" in p for s, p in report)
     assert any(s == "nested" and "nested too deeply" in p for s, p in report)
@@ -191,8 +241,14 @@ def test_zip_bomb_refused_with_a_report_line(hostile_round):
 def test_every_csv_is_spreadsheet_safe(hostile_round):
     course = hostile_round["course"]
     files = sorted(f for f in course.glob("*.csv") if not f.name.endswith("ids.csv"))  # ours, not the inputs
-    assert {f.name for f in files} >= {"grades.csv", "canvas.csv", "moodle.csv", f"grading-report-{ASSIGNMENT}.csv",
-                                       f"collect-report-{ASSIGNMENT}-canvas.csv", f"similarity-{ASSIGNMENT}.csv"}
+    assert {f.name for f in files} >= {
+        "grades.csv",
+        "canvas.csv",
+        "moodle.csv",
+        f"grading-report-{ASSIGNMENT}.csv",
+        f"collect-report-{ASSIGNMENT}-canvas.csv",
+        f"similarity-{ASSIGNMENT}.csv",
+    }
     for path in files:
         with open(path, newline="", encoding="utf-8") as fh:
             rows = list(csv.reader(fh))
@@ -230,9 +286,13 @@ def test_no_script_in_any_generated_page(hostile_round):
         parser.feed(text)
         assert parser.live == [], f"{page}: {parser.live[:5]}"
         head = text.split("<head", 1)[1][:400]
-        assert "Content-Security-Policy" in head and "script-src 'none'" in head, f"{page}: the policy comes first"
+        assert "Content-Security-Policy" in head and "script-src 'none'" in head, (
+            f"{page}: the policy comes first"
+        )
     html_user = (course / "feedback" / "html_user" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
-    assert "pwned" in html_user or "alert" in html_user, "the student's markup is shown (as text), not dropped unseen"
+    assert "pwned" in html_user or "alert" in html_user, (
+        "the student's markup is shown (as text), not dropped unseen"
+    )
 
 
 def test_output_flood_cut_and_reported(hostile_round):

@@ -42,7 +42,9 @@ def test_observed_mse_matches_numpy_on_an_uncoalesced_tensor():
     idx = np.array([[4, 0, 2, 1], [5, 0, 3, 4]])
     vals = np.array([1.0, 2.0, 3.0, 5.0], np.float32)
     U_t = torch.tensor(U, requires_grad=True)
-    loss = torch_losses.sparse_mean_square_error(torch.sparse_coo_tensor(idx, vals, (5, 6)), U_t, torch.tensor(V))
+    loss = torch_losses.sparse_mean_square_error(
+        torch.sparse_coo_tensor(idx, vals, (5, 6)), U_t, torch.tensor(V)
+    )
     np.testing.assert_allclose(loss.item(), _numpy_mse(idx, vals, U, V), rtol=1e-6)
     loss.backward()
     # d/dU_i of the mean of (r - <U_i, V_j>)^2: -2/|Omega| * sum_j (r_ij - <U_i, V_j>) V_j
@@ -71,8 +73,9 @@ def test_mf_model_trains_reproducibly_and_keeps_history(course):
     data, train, test = course
     runs = []
     for _ in range(2):
-        model = torch_mf.build_model(train, test, data.num_users, data.num_movies, embedding_dim=8,
-                                     init_stddev=0.5, seed=7)
+        model = torch_mf.build_model(
+            train, test, data.num_users, data.num_movies, embedding_dim=8, init_stddev=0.5, seed=7
+        )
         first = model.evaluate()
         runs.append(model.train(30, 5.0, plot_results=False, progress=False))
     assert runs[0] == runs[1], "the same seed gives the same run"
@@ -81,23 +84,39 @@ def test_mf_model_trains_reproducibly_and_keeps_history(course):
     assert list(model.history["iteration"]) == [0, 10, 20, 30]
     snapshot = model.embeddings["movie_id"]
     model.train(10, 5.0, plot_results=False, progress=False)
-    assert not np.allclose(snapshot, model.embeddings["movie_id"]), "embeddings read earlier do not move with training"
-    model = torch_mf.build_model(train, test, data.num_users, data.num_movies, embedding_dim=8, init_stddev=0.5, seed=7)
+    assert not np.allclose(snapshot, model.embeddings["movie_id"]), (
+        "embeddings read earlier do not move with training"
+    )
+    model = torch_mf.build_model(
+        train, test, data.num_users, data.num_movies, embedding_dim=8, init_stddev=0.5, seed=7
+    )
     model.train(30, 5.0, plot_results=False, progress=False)
     assert model.embeddings["user_id"].shape == (943, 8) and model.iteration == 30
     U, V = model.embeddings["user_id"], model.embeddings["movie_id"]
     idx = test[["user_id", "movie_id"]].to_numpy().T
-    np.testing.assert_allclose(runs[0]["test_error"], _numpy_mse(idx, test["rating"].to_numpy(), U, V), rtol=1e-5)
+    np.testing.assert_allclose(
+        runs[0]["test_error"], _numpy_mse(idx, test["rating"].to_numpy(), U, V), rtol=1e-5
+    )
 
 
 def test_regularized_model_reports_its_terms(course):
     data, train, test = course
-    model = torch_mf.build_regularized_model(train, test, data.num_users, data.num_movies, embedding_dim=5,
-                                             regularization_coeff=0.1, gravity_coeff=1.0, init_stddev=0.5, seed=3)
+    model = torch_mf.build_regularized_model(
+        train,
+        test,
+        data.num_users,
+        data.num_movies,
+        embedding_dim=5,
+        regularization_coeff=0.1,
+        gravity_coeff=1.0,
+        init_stddev=0.5,
+        seed=3,
+    )
     values = model.evaluate()
     U, V = model.embeddings["user_id"], model.embeddings["movie_id"]
-    np.testing.assert_allclose(values["regularization_loss"], 0.1 * ((U**2).sum(1).mean() + (V**2).sum(1).mean()),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        values["regularization_loss"], 0.1 * ((U**2).sum(1).mean() + (V**2).sum(1).mean()), rtol=1e-5
+    )
     np.testing.assert_allclose(values["gravity_loss"], ((U @ V.T) ** 2).mean(), rtol=1e-4)
     before = values["regularization_loss"]
     after = model.train(20, 1.0, optimizer="adagrad", plot_results=False, progress=False)
@@ -126,17 +145,23 @@ def test_mistakes_in_a_models_parts_get_plain_messages():
         CFModel({"user_id": U, "movie_id": V}, lambda: 1.0).train(1, plot_results=False, progress=False)
     with pytest.raises(ValueError, match="no grad_fn"):
         CFModel({"user_id": U, "movie_id": V}, lambda: (U @ V.T).sum().detach()).train(
-            1, plot_results=False, progress=False)
+            1, plot_results=False, progress=False
+        )
     with pytest.raises(ValueError, match="Unknown optimizer 'adam'"):
         CFModel({"user_id": U, "movie_id": V}, lambda: (U @ V.T).sum()).train(
-            1, optimizer="adam", plot_results=False, progress=False)
+            1, optimizer="adam", plot_results=False, progress=False
+        )
 
 
-@pytest.mark.skipif(importlib.util.find_spec("triton") is None, reason="no triton (installed with torch on Linux only)")
+@pytest.mark.skipif(
+    importlib.util.find_spec("triton") is None, reason="no triton (installed with torch on Linux only)"
+)
 def test_loading_after_tensorflow_is_refused_with_the_fix():
-    code = ("import tensorflow\n"
-            "try:\n    import movierec_helpers.models.torch.cfmodel\n"
-            "except ImportError as e:\n    print(type(e).__name__, e)\n")
+    code = (
+        "import tensorflow\n"
+        "try:\n    import movierec_helpers.models.torch.cfmodel\n"
+        "except ImportError as e:\n    print(type(e).__name__, e)\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "FrameworkClash" in done.stdout and "Restart the kernel" in done.stdout, done.stdout
@@ -153,14 +178,18 @@ def test_pytorch_sparse_errors_in_plain_words(capsys):
     with checks.check(1, "coalesce"):
         torch.sparse_coo_tensor([[1, 0], [0, 1]], [5.0, 3.0], (2, 2)).indices()
     out = capsys.readouterr().out
-    assert "✗ indices (0 of 1): RuntimeError: torch.sparse_coo_tensor wants indices of shape (2, number of entries)" in out
+    assert (
+        "✗ indices (0 of 1): RuntimeError: torch.sparse_coo_tensor wants indices of shape (2, number of "
+        "entries)" in out
+    )
     assert "✗ size (0 of 1): RuntimeError: an index is outside the size you gave" in out
     assert "✗ coalesce (0 of 1): RuntimeError: call .coalesce() on the sparse tensor first" in out
     assert "    Cannot get indices on an uncoalesced tensor" in out, "PyTorch's own words follow"
 
 
 def test_observed_mse_of_a_large_catalogue_gathers_and_matches_numpy():
-    """Past 2^24 user-movie pairs the library gathers rows instead of forming U V^T; same values and gradients."""
+    """Past 2^24 user-movie pairs the library gathers rows instead of forming U V^T; same values and
+    gradients."""
     rng = np.random.default_rng(5)
     n = 5000  # 25 million pairs
     U, V = rng.normal(size=(n, 3)).astype(np.float32), rng.normal(size=(n, 3)).astype(np.float32)

@@ -21,12 +21,12 @@ from nbformat.v4 import new_code_cell, new_notebook
 from movierec_instructor.cli import main
 from movierec_instructor.grading import autograde as grading
 from movierec_instructor.grading.late_policy import CourseLatePolicy, DeadlineError, Policy, describe, load
-from movierec_instructor.grading.nbgrader_runner import run_nbgrader
+from tests.toy_course import hand_in, toy_course
 
 ASSIGNMENT = "planted"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SETUP = "from movierec_helpers.exercises import PartialCredit"
-SOLUTION = '''def area(w, h):
+SOLUTION = """def area(w, h):
     ### BEGIN SOLUTION
     return w * h
     ### END SOLUTION
@@ -39,8 +39,8 @@ def scale(x):
 def double(x):
     ### BEGIN SOLUTION
     return 2 * x
-    ### END SOLUTION'''
-AREA_TESTS = '''checks = PartialCredit(points=3)
+    ### END SOLUTION"""
+AREA_TESTS = """checks = PartialCredit(points=3)
 with checks.check(1, "multiplies width by height"):
     assert area(2, 3) == 6, "area(2, 3) is 6"
 with checks.check(1, "a zero side gives area 0"):
@@ -49,42 +49,68 @@ with checks.check(1, "a zero side gives area 0"):
 with checks.check(1, "returns a number", hidden=True):
     assert isinstance(area(1, 1), (int, float))
 ### END HIDDEN TESTS
-checks.score'''
-SCALE_TESTS = '''checks = PartialCredit(points=1)
+checks.score"""
+SCALE_TESTS = """checks = PartialCredit(points=1)
 with checks.check(1, "scales by two"):
     assert scale(3) == 9, "scale(3) should be 9"  # wrong on purpose: the planted bad check
-checks.score'''
-DOUBLE_TESTS = '''checks = PartialCredit(points=2)
+checks.score"""
+DOUBLE_TESTS = """checks = PartialCredit(points=2)
 with checks.check(1, "doubles"):
     assert double(3) == 6, "double(3) is 6"
 with checks.check(1, "doubles negatives"):
     assert double(-3) == -6, "double(-3) is -6"
-checks.score'''
-CELLS = [("setup", SETUP, None), ("answers", SOLUTION, None), ("area_tests", AREA_TESTS, 3),
-         ("scale_tests", SCALE_TESTS, 1), ("double_tests", DOUBLE_TESTS, 2)]
+checks.score"""
+CELLS = [
+    ("setup", SETUP, None),
+    ("answers", SOLUTION, None),
+    ("area_tests", AREA_TESTS, 3),
+    ("scale_tests", SCALE_TESTS, 1),
+    ("double_tests", DOUBLE_TESTS, 2),
+]
 STRONG = {"area": "w * h", "scale": "2 * x", "double": "2 * x"}
 WEAK = {"area": "w * h if w else 1", "scale": "x ** 2", "double": "abs(2 * x)"}
 WEAKEST = {"area": "w + h", "scale": "x ** 2", "double": "x + 2"}
-CLASS = {**{f"s{i:02d}": STRONG for i in range(1, 5)}, **{f"s{i:02d}": WEAK for i in range(5, 12)}, "s12": WEAKEST}
-EXPECTED_PASSED = {"multiplies width by height": 11, "a zero side gives area 0": 4, "a hidden check: returns a number": 12,
-                   "scales by two": 8, "doubles": 11, "doubles negatives": 4}
+CLASS = {
+    **{f"s{i:02d}": STRONG for i in range(1, 5)},
+    **{f"s{i:02d}": WEAK for i in range(5, 12)},
+    "s12": WEAKEST,
+}
+EXPECTED_PASSED = {
+    "multiplies width by height": 11,
+    "a zero side gives area 0": 4,
+    "a hidden check: returns a number": 12,
+    "scales by two": 8,
+    "doubles": 11,
+    "doubles negatives": 4,
+}
 
 
 def _notebook(answers=None):
     cells = []
     for grade_id, source, points in CELLS:
         if grade_id == "answers" and answers is not None:
-            source = "\n\n".join(f"def {name}({'w, h' if name == 'area' else 'x'}):\n    return {body}"
-                                 for name, body in answers.items())
+            source = "\n\n".join(
+                f"def {name}({'w, h' if name == 'area' else 'x'}):\n    return {body}"
+                for name, body in answers.items()
+            )
         cell = new_code_cell(source)
-        meta = {"schema_version": 3, "grade_id": grade_id, "locked": grade_id != "answers",
-                "solution": grade_id == "answers", "grade": points is not None}
+        meta = {
+            "schema_version": 3,
+            "grade_id": grade_id,
+            "locked": grade_id != "answers",
+            "solution": grade_id == "answers",
+            "grade": points is not None,
+        }
         if points is not None:
             meta["points"] = points
         cell.metadata["nbgrader"] = meta
         cells.append(cell)
     nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "movierec", "display_name": "Python 3 (movierec)", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "movierec",
+        "display_name": "Python 3 (movierec)",
+        "language": "python",
+    }
     return nb
 
 
@@ -98,17 +124,9 @@ def _scores(db):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course = tmp_path_factory.mktemp("stats")
-    (course / "solutions" / ASSIGNMENT).mkdir(parents=True)
-    nbformat.write(_notebook(), course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
-    db = f"sqlite:///{course / 'gradebook.db'}"
-    run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force",
-                 f"--CourseDirectory.release_directory={course / 'notebooks'}", db=db)
-    for student, answers in CLASS.items():
-        target = course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-        target.parent.mkdir(parents=True)
-        nbformat.write(_notebook(answers), target)
-        (target.parent / "timestamp.txt").write_text("2026-11-30 12:00:00.000000 UTC")
+    db = toy_course(course, ASSIGNMENT, _notebook())
+    class_ = {student: _notebook(answers) for student, answers in CLASS.items()}
+    hand_in(course, ASSIGNMENT, class_, timestamp="2026-11-30 12:00:00.000000 UTC")
     findings = grading.autograde(course, ASSIGNMENT, jobs=2, db=db)
     return {"course": course, "db": db, "findings": findings, "scores": _scores(db)}
 
@@ -116,7 +134,11 @@ def graded(tmp_path_factory):
 @pytest.mark.sandbox
 def test_the_planted_class_is_graded_exactly(graded):
     totals = {s: score for s, (score, _) in graded["scores"].items()}
-    assert totals == {**{f"s{i:02d}": 5.0 for i in range(1, 5)}, **{f"s{i:02d}": 4.0 for i in range(5, 12)}, "s12": 2.0}
+    assert totals == {
+        **{f"s{i:02d}": 5.0 for i in range(1, 5)},
+        **{f"s{i:02d}": 4.0 for i in range(5, 12)},
+        "s12": 2.0,
+    }
 
 
 @pytest.mark.sandbox
@@ -131,13 +153,24 @@ def test_stats_count_every_check_and_flag_the_planted_ones(graded, capsys):
     assert set(flagged) == {"a hidden check: returns a number", "scales by two"}, flagged
     assert flagged["a hidden check: returns a number"].startswith("nobody fails it")
     assert flagged["scales by two"].startswith("failed mostly by strong students")
-    assert rows["scales by two"]["discrimination"] < -0.5 < 0 < rows["a zero side gives area 0"]["discrimination"]
+    assert (
+        rows["scales by two"]["discrimination"]
+        < -0.5
+        < 0
+        < rows["a zero side gives area 0"]["discrimination"]
+    )
     assert rows["a zero side gives area 0"]["failures"][0] == ["a zero side gives area 0", 8]
-    assert rows["a zero side gives area 0"]["mean_points"] == pytest.approx(4 / 12, abs=1e-4)  # rounded to 4 places
+    assert rows["a zero side gives area 0"]["mean_points"] == pytest.approx(
+        4 / 12, abs=1e-4
+    )  # rounded to 4 places
     assert "look at: scale_tests / scales by two: failed mostly by strong students" in printed
     html = (course / f"stats-{ASSIGNMENT}.html").read_text()
-    specs = [json.loads(s.replace("<\\/", "</")) for s in
-             re.findall(r'<script type="application/vnd.vegalite\+json"[^>]*>(.*?)</script>', html, flags=re.S)]
+    specs = [
+        json.loads(s.replace("<\\/", "</"))
+        for s in re.findall(
+            r'<script type="application/vnd.vegalite\+json"[^>]*>(.*?)</script>', html, flags=re.S
+        )
+    ]
     titles = [s["title"]["text"] if isinstance(s["title"], dict) else s["title"] for s in specs]
     assert titles[1:] == [f"{e}: points per student" for e in ("area_tests", "scale_tests", "double_tests")]
     area = next(s for s in specs if str(s["title"]).startswith("area_tests"))
@@ -183,7 +216,12 @@ HANDED_IN = {
     "late": (103, (2026, 12, 3, 1, 59, 0), True, 4.8),  # 26 h: 2 days started, -20%
     "extended": (104, (2026, 12, 3, 1, 59, 0), True, 6.0),  # 48 h extension
     "six_hours": (105, (2026, 12, 2, 5, 59, 0), True, 5.4),  # 1 day started, -10%
-    "capped": (106, (2026, 12, 10, 0, 0, 0), True, 4.2),  # 8 days and a minute: 9 started, -90%, capped at -30%
+    "capped": (
+        106,
+        (2026, 12, 10, 0, 0, 0),
+        True,
+        4.2,
+    ),  # 8 days and a minute: 9 started, -90%, capped at -30%
 }
 
 
@@ -212,7 +250,8 @@ def test_bad_deadline_files_name_the_line_and_the_fix(tmp_path):
     with pytest.raises(DeadlineError, match="give extra_hours or a new due date"):
         load(tmp_path)
     (tmp_path / "extensions.csv").write_text(
-        "student,assignment,extra_hours,due,note\nalice,planted,,2026-12-03T23:59:00+00:00,illness\n")
+        "student,assignment,extra_hours,due,note\nalice,planted,,2026-12-03T23:59:00+00:00,illness\n"
+    )
     assert load(tmp_path).extensions[("alice", "planted")] == (2 * 86400.0, "illness")
 
 
@@ -228,32 +267,60 @@ def test_the_plugin_subtracts_extensions(tmp_path, monkeypatch):
 
     plugin = CourseLatePolicy(parent=Step())
     assert plugin.late_submission_penalty("bob", 6.0, 26 * 3600) == pytest.approx(1.2)
-    assert plugin.late_submission_penalty("alice", 6.0, 26 * 3600) == pytest.approx(0.6), "2 h late after 24 h extra"
+    assert plugin.late_submission_penalty("alice", 6.0, 26 * 3600) == pytest.approx(0.6), (
+        "2 h late after 24 h extra"
+    )
 
 
 @pytest.fixture(scope="module")
 def late_class(tmp_path_factory):
     course = tmp_path_factory.mktemp("deadlines")
-    (course / "solutions" / ASSIGNMENT).mkdir(parents=True)
-    nbformat.write(_notebook(), course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
-    (course / "deadlines.toml").write_text(DEADLINES)
-    (course / "extensions.csv").write_text("student,assignment,extra_hours,due,note\nextended,planted,48,,accommodation\n")
-    db = f"sqlite:///{course / 'gradebook.db'}"
-    run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force",
-                 f"--CourseDirectory.release_directory={course / 'notebooks'}", db=db)
+    extensions = "student,assignment,extra_hours,due,note\nextended,planted,48,,accommodation\n"
+    toy_course(
+        course, ASSIGNMENT, _notebook(), files={"deadlines.toml": DEADLINES, "extensions.csv": extensions}
+    )
     with open(course / "ids.csv", "w") as fh:
         fh.write("lms_id,student_id\n" + "".join(f"{lms},{s}\n" for s, (lms, *_) in HANDED_IN.items()))
     archive = course / "submissions.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for student, (lms, when, late, _) in HANDED_IN.items():
-            name = f"{student.replace('_', '')}{'_LATE' if late else ''}_{lms}_{5000 + lms}_{ASSIGNMENT}.ipynb"
+            name = (
+                f"{student.replace('_', '')}{'_LATE' if late else ''}_{lms}_{5000 + lms}_{ASSIGNMENT}.ipynb"
+            )
             zf.writestr(zipfile.ZipInfo(name, date_time=when), nbformat.writes(_notebook(FULL_MARKS)))
     args = ["--course", str(course)]
-    assert main([*args, "collect", ASSIGNMENT, str(archive), "--from", "canvas", "--mapping", str(course / "ids.csv")]) == 0
+    assert (
+        main(
+            [
+                *args,
+                "collect",
+                ASSIGNMENT,
+                str(archive),
+                "--from",
+                "canvas",
+                "--mapping",
+                str(course / "ids.csv"),
+            ]
+        )
+        == 0
+    )
     assert main([*args, "autograde", ASSIGNMENT, "--jobs", "2"]) == 0
     assert main([*args, "feedback", ASSIGNMENT]) == 0
-    assert main([*args, "export", "--to", "canvas.csv", "--format", "canvas", "--mapping", str(course / "ids.csv")]) == 0
+    assert (
+        main(
+            [
+                *args,
+                "export",
+                "--to",
+                "canvas.csv",
+                "--format",
+                "canvas",
+                "--mapping",
+                str(course / "ids.csv"),
+            ]
+        )
+        == 0
+    )
     assert main([*args, "export", "--to", "moodle.csv", "--format", "moodle"]) == 0
     assert main([*args, "export", "--to", "grades.csv"]) == 0
     return course
@@ -296,7 +363,9 @@ def test_canvas_late_mark_on_a_file_time_before_the_due_date_is_reported(tmp_pat
     (tmp_path / "deadlines.toml").write_text(DEADLINES)
     archive = tmp_path / "dl.zip"
     with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr(zipfile.ZipInfo(f"ann_LATE_7_70_{ASSIGNMENT}.ipynb", date_time=(2026, 12, 1, 12, 0, 0)), "{}")
+        zf.writestr(
+            zipfile.ZipInfo(f"ann_LATE_7_70_{ASSIGNMENT}.ipynb", date_time=(2026, 12, 1, 12, 0, 0)), "{}"
+        )
     findings = collect(tmp_path, ASSIGNMENT, archive, fmt="canvas")
     assert any("Canvas marks" in f.problem and "not after the due date" in f.problem for f in findings)
     stamp = (tmp_path / "submitted" / "7" / ASSIGNMENT / "timestamp.txt").read_text()

@@ -30,8 +30,9 @@ def small_problem():
     observed = rng.random((12, 9)) < 0.4
     observed[np.arange(12), np.arange(12) % 9] = True  # every row and column has a rating
     users, movies = np.nonzero(observed)
-    table = pd.DataFrame({"user_id": users, "movie_id": movies,
-                          "rating": rng.integers(1, 6, len(users)).astype(float)})
+    table = pd.DataFrame(
+        {"user_id": users, "movie_id": movies, "rating": rng.integers(1, 6, len(users)).astype(float)}
+    )
     return table.sample(frac=1.0, random_state=0), observed
 
 
@@ -40,8 +41,15 @@ def test_matches_numpy_reference(small_problem):
     A_dense = np.zeros(observed.shape)
     A_dense[table.user_id, table.movie_id] = table.rating
     weights = WALSWeights(gravity=0.05, user_l2=0.3, movie_l2=0.2)
-    model = WALS(build_rating_sparse_tensor(table, 12, 9), 3, weights, init_stddev=0.5, seed=1,
-                 chunk=7, dtype=tf.float64)
+    model = WALS(
+        build_rating_sparse_tensor(table, 12, 9),
+        3,
+        weights,
+        init_stddev=0.5,
+        seed=1,
+        chunk=7,
+        dtype=tf.float64,
+    )
     U, V = model.U.numpy(), model.V.numpy()
     for _ in range(3):
         model.sweep()

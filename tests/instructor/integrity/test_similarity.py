@@ -9,7 +9,7 @@ import pytest
 from movierec_instructor.cli import main
 from movierec_instructor.integrity.similarity import DEFAULT_THRESHOLD, similarity
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ASSIGNMENT = "03_inspecting_embeddings"
 
 HEADER = '''DOT = "dot"
@@ -27,7 +27,9 @@ def compute_scores(query_embedding, item_embeddings, measure=DOT):
         Vector of shape [N].
     """
 '''
-ORIGINAL = HEADER + '''    query = np.array(query_embedding, dtype=np.float64)
+ORIGINAL = (
+    HEADER
+    + """    query = np.array(query_embedding, dtype=np.float64)
     items = np.array(item_embeddings, dtype=np.float64)
     raw = items @ query
     if measure == DOT:
@@ -35,8 +37,11 @@ ORIGINAL = HEADER + '''    query = np.array(query_embedding, dtype=np.float64)
     lengths = np.sqrt((items ** 2).sum(axis=1)) * np.sqrt((query ** 2).sum())
     lengths[lengths == 0] = np.inf  # zero vectors score 0
     return raw / lengths
-'''
-RENAMED = HEADER + '''    v = np.array(item_embeddings, dtype=np.float64)
+"""
+)
+RENAMED = (
+    HEADER
+    + """    v = np.array(item_embeddings, dtype=np.float64)
     q = np.array(query_embedding, dtype=np.float64)
     dots = v @ q
     if measure == DOT:
@@ -45,8 +50,11 @@ RENAMED = HEADER + '''    v = np.array(item_embeddings, dtype=np.float64)
     norm_product = np.sqrt((v ** 2).sum(axis=1)) * np.sqrt((q ** 2).sum())
     norm_product[norm_product == 0] = np.inf
     return dots / norm_product
-'''
-LIBRARY_RENAMED = HEADER + '''    q = np.asarray(query_embedding, dtype=np.float64)
+"""
+)
+LIBRARY_RENAMED = (
+    HEADER
+    + """    q = np.asarray(query_embedding, dtype=np.float64)
     m = np.asarray(item_embeddings, dtype=np.float64)
     if q.ndim != 1 or m.ndim != 2 or m.shape[1] != q.shape[0]:
         raise ValueError(
@@ -63,8 +71,11 @@ LIBRARY_RENAMED = HEADER + '''    q = np.asarray(query_embedding, dtype=np.float
 def unit(a):
     n = np.linalg.norm(a, axis=1, keepdims=True)
     return np.divide(a, n, out=np.zeros_like(a), where=n > 0)
-'''
-INDEPENDENT_LOOP = HEADER + '''    scores = []
+"""
+)
+INDEPENDENT_LOOP = (
+    HEADER
+    + """    scores = []
     for row in item_embeddings:
         dot = sum(a * b for a, b in zip(row, query_embedding))
         if measure == COSINE:
@@ -72,24 +83,38 @@ INDEPENDENT_LOOP = HEADER + '''    scores = []
             dot = dot / size if size else 0.0
         scores.append(dot)
     return np.array(scores)
-'''
-INDEPENDENT_EINSUM = HEADER + '''    E = np.asarray(item_embeddings, float)
+"""
+)
+INDEPENDENT_EINSUM = (
+    HEADER
+    + """    E = np.asarray(item_embeddings, float)
     u = np.asarray(query_embedding, float)
     if measure == COSINE:
         E = E / np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-12)
         u = u / max(np.linalg.norm(u), 1e-12)
     return np.einsum("nd,d->n", E, u)
-'''
-INDEPENDENT_TF = HEADER + '''    items = tf.constant(item_embeddings, tf.float64)
+"""
+)
+INDEPENDENT_TF = (
+    HEADER
+    + """    items = tf.constant(item_embeddings, tf.float64)
     query = tf.constant(query_embedding, tf.float64)
     if measure == "cosine":
         items = tf.math.l2_normalize(items, axis=1)
         query = tf.math.l2_normalize(query)
     return tf.linalg.matvec(items, query).numpy()
-'''
+"""
+)
 
-PLANTED = {"orig": ORIGINAL, "verbatim": ORIGINAL, "renamed": RENAMED, "from_library": LIBRARY_RENAMED,
-           "loop": INDEPENDENT_LOOP, "einsum": INDEPENDENT_EINSUM, "tf_ops": INDEPENDENT_TF}
+PLANTED = {
+    "orig": ORIGINAL,
+    "verbatim": ORIGINAL,
+    "renamed": RENAMED,
+    "from_library": LIBRARY_RENAMED,
+    "loop": INDEPENDENT_LOOP,
+    "einsum": INDEPENDENT_EINSUM,
+    "tf_ops": INDEPENDENT_TF,
+}
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +138,9 @@ def test_copies_rank_above_the_threshold_and_independent_answers_below(planted_c
     matches = similarity(planted_class, ASSIGNMENT)
     flagged = {(m.kind, m.first, m.second) for m in matches if m.score >= DEFAULT_THRESHOLD}
     assert flagged == {
-        ("pair", "orig", "verbatim"), ("pair", "orig", "renamed"), ("pair", "renamed", "verbatim"),
+        ("pair", "orig", "verbatim"),
+        ("pair", "orig", "renamed"),
+        ("pair", "renamed", "verbatim"),
         ("reference", "from_library", "library:compute_scores"),
     }
     independent = {"loop", "einsum", "tf_ops"}

@@ -8,18 +8,21 @@ import nbformat
 import pytest
 
 from movierec_instructor.cli import main
+from tests.toy_course import linked_course
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ASSIGNMENT = "01_exploring_movielens"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 # most_rated sorted without the movie_id tie-break: the visible check passes, the hidden one fails.
-PARTIAL = ('def most_rated(ratings, movies, n=10):\n'
-           '    stats = ratings.groupby("movie_id")["rating"].agg(["count", "mean"]).reset_index()\n'
-           '    stats = stats.rename(columns={"count": "rating count", "mean": "rating mean"})\n'
-           '    table = stats.merge(movies[["movie_id", "title"]], on="movie_id")\n'
-           '    table = table.sort_values(["rating count", "movie_id"], ascending=[False, False])\n'
-           '    return table[["title", "rating count", "rating mean"]].head(n).reset_index(drop=True)\n')
+PARTIAL = (
+    "def most_rated(ratings, movies, n=10):\n"
+    '    stats = ratings.groupby("movie_id")["rating"].agg(["count", "mean"]).reset_index()\n'
+    '    stats = stats.rename(columns={"count": "rating count", "mean": "rating mean"})\n'
+    '    table = stats.merge(movies[["movie_id", "title"]], on="movie_id")\n'
+    '    table = table.sort_values(["rating count", "movie_id"], ascending=[False, False])\n'
+    '    return table[["title", "rating count", "rating mean"]].head(n).reset_index(drop=True)\n'
+)
 
 
 def _notebook(kind: str) -> str:
@@ -35,10 +38,7 @@ def _notebook(kind: str) -> str:
 
 @pytest.fixture(scope="module")
 def round_trip(tmp_path_factory):
-    course = tmp_path_factory.mktemp("canvas_course")
-    for folder in ("solutions", "notebooks"):
-        (course / folder).symlink_to(ROOT / folder)
-    (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
+    course = linked_course(tmp_path_factory.mktemp("canvas_course"))
     (course / "ids.csv").write_text("lms_id,student_id\n1001,john_doe\n1002,jane_smith_2\n1003,bo_chen\n")
     with zipfile.ZipFile(course / "submissions.zip", "w") as zf:
         zf.writestr(f"doejohn_1001_5001_{NOTEBOOK}", _notebook("solution"))
@@ -46,11 +46,38 @@ def round_trip(tmp_path_factory):
         zf.writestr(f"chenbo_1003_5003_{NOTEBOOK}", _notebook("blank"))
         zf.writestr(f"chenbo_1003_5010_{ASSIGNMENT}-1.ipynb", _notebook("partial"))  # the resubmission
     args = ["--course", str(course)]
-    assert main([*args, "collect", ASSIGNMENT, str(course / "submissions.zip"), "--from", "canvas",
-                 "--mapping", str(course / "ids.csv")]) == 0
+    assert (
+        main(
+            [
+                *args,
+                "collect",
+                ASSIGNMENT,
+                str(course / "submissions.zip"),
+                "--from",
+                "canvas",
+                "--mapping",
+                str(course / "ids.csv"),
+            ]
+        )
+        == 0
+    )
     assert main([*args, "autograde", ASSIGNMENT]) == 0
     assert main([*args, "feedback", ASSIGNMENT]) == 0
-    assert main([*args, "export", "--to", "canvas.csv", "--format", "canvas", "--mapping", str(course / "ids.csv")]) == 0
+    assert (
+        main(
+            [
+                *args,
+                "export",
+                "--to",
+                "canvas.csv",
+                "--format",
+                "canvas",
+                "--mapping",
+                str(course / "ids.csv"),
+            ]
+        )
+        == 0
+    )
     assert main([*args, "export", "--to", "moodle.csv", "--format", "moodle"]) == 0
     return course
 
@@ -67,8 +94,10 @@ def test_every_student_under_the_right_id_with_exact_partial_scores(round_trip):
 
 def test_the_reports_say_what_happened(round_trip):
     collected = list(csv.DictReader(open(round_trip / f"collect-report-{ASSIGNMENT}-submissions.csv")))
-    assert any(r["student"] == "bo_chen" and "5010" in r["action"] and "more than once" in r["problem"]
-               for r in collected), "the latest resubmission wins, and the report says so"
+    assert any(
+        r["student"] == "bo_chen" and "5010" in r["action"] and "more than once" in r["problem"]
+        for r in collected
+    ), "the latest resubmission wins, and the report says so"
     page = (round_trip / "feedback" / "bo_chen" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     # The visible check says what is wrong; the failed hidden check names its requirement after
     # grading, never its inputs or code.

@@ -22,8 +22,9 @@ from movierec_helpers.models.tensorflow.losses import (
 from movierec_helpers.models.tensorflow.mf import build_model, build_regularized_model
 from movierec_helpers.models.tensorflow.softmax import SoftmaxNetwork
 
-TOY = pd.DataFrame({"user_id": [0, 0, 1, 2, 2], "movie_id": [0, 1, 3, 2, 0],
-                    "rating": [5.0, 3.0, 1.0, 4.0, 2.0]})
+TOY = pd.DataFrame(
+    {"user_id": [0, 0, 1, 2, 2], "movie_id": [0, 1, 3, 2, 0], "rating": [5.0, 3.0, 1.0, 4.0, 2.0]}
+)
 
 
 def _toy_problem(dim, seed=0):
@@ -39,7 +40,7 @@ def _numpy_mse_and_grads(U, V):
     gU, gV = np.zeros_like(U), np.zeros_like(V)
     np.add.at(gU, i, 2 * resid[:, None] * V[j] / len(a))
     np.add.at(gV, j, 2 * resid[:, None] * U[i] / len(a))
-    return (resid ** 2).mean(), gU, gV
+    return (resid**2).mean(), gU, gV
 
 
 def test_sparse_tensor_from_toy_ratings():
@@ -66,10 +67,14 @@ def test_mse_value_and_gradients_match_numpy(dim):
 
 def test_gravity_and_l2_match_dense_definitions():
     U, V = _toy_problem(5)
-    np.testing.assert_allclose(gravity(tf.constant(U), tf.constant(V)).numpy(),
-                               ((U @ V.T) ** 2).mean(), rtol=1e-5)
-    np.testing.assert_allclose(l2_regularization(tf.constant(U), tf.constant(V)).numpy(),
-                               (U ** 2).sum() / 3 + (V ** 2).sum() / 4, rtol=1e-5)
+    np.testing.assert_allclose(
+        gravity(tf.constant(U), tf.constant(V)).numpy(), ((U @ V.T) ** 2).mean(), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        l2_regularization(tf.constant(U), tf.constant(V)).numpy(),
+        (U**2).sum() / 3 + (V**2).sum() / 4,
+        rtol=1e-5,
+    )
 
 
 def test_softmax_loss_matches_numpy_and_checks_dims():
@@ -96,6 +101,7 @@ def test_softmax_network_call_answers_user_embeddings():
     net = SoftmaxNetwork({"movie_id": 4}, {"movie_id": 2}, [2], seed=0)
     bags = {"movie_id": tf.ones([1, 4]) / 4}
     assert net(bags).shape == (1, 2)
+
     def user_embeddings(network, bag_weights):
         return network(bag_weights)  # the shortcut a student might try
 
@@ -108,9 +114,12 @@ def test_every_exercise_has_its_library_answers_declared():
     import movierec_helpers.evaluation.scores  # noqa: F401 - registers its answers
     import movierec_helpers.models.tensorflow.mf  # noqa: F401
     import movierec_helpers.models.tensorflow.softmax  # noqa: F401
+
     assert {fn.__qualname__ for fn in library_answers("mse_gather")} == {"sparse_mean_square_error"}
     assert {fn.__qualname__ for fn in library_answers("regularized_model")} == {
-        "build_regularized_model", "l2_regularization"}
+        "build_regularized_model",
+        "l2_regularization",
+    }
     assert [fn.__qualname__ for fn in library_answers("user_embeddings")] == ["SoftmaxNetwork.__call__"]
     with pytest.raises(TypeError, match="Name the exercises"):
         reference_solution(lambda x: x)
@@ -118,8 +127,9 @@ def test_every_exercise_has_its_library_answers_declared():
 
 def _small_model(ml100k, seed=0, dim=8, init=0.1):
     train, test = split_ratings(ml100k.ratings, seed=0)
-    return build_model(train, test, ml100k.num_users, ml100k.num_movies,
-                       embedding_dim=dim, init_stddev=init, seed=seed)
+    return build_model(
+        train, test, ml100k.num_users, ml100k.num_movies, embedding_dim=dim, init_stddev=init, seed=seed
+    )
 
 
 def test_training_decreases_error_and_continues(ml100k):
@@ -157,7 +167,9 @@ def test_nan_loss_stops_and_restores(ml100k):
 def test_dimension_mismatch_is_named():
     U = tf.Variable(tf.zeros([3, 4]))
     V = tf.Variable(tf.zeros([5, 6]))
-    with pytest.raises(ValueError, match="user embedding dimension 4 must match the movie embedding dimension 6"):
+    with pytest.raises(
+        ValueError, match="user embedding dimension 4 must match the movie embedding dimension 6"
+    ):
         CFModel({"user_id": U, "movie_id": V}, lambda: tf.constant(0.0))
 
 
@@ -179,11 +191,17 @@ def test_adagrad_and_keras_optimizer_train(ml100k):
 
 def test_regularized_model_reports_components(ml100k):
     train, test = split_ratings(ml100k.ratings, seed=0)
-    model = build_regularized_model(train, test, ml100k.num_users, ml100k.num_movies,
-                                    embedding_dim=6, init_stddev=0.1, seed=0)
+    model = build_regularized_model(
+        train, test, ml100k.num_users, ml100k.num_movies, embedding_dim=6, init_stddev=0.1, seed=0
+    )
     result = model.train(20, 5.0, plot_results=False)
-    assert set(result) == {"train_error_observed", "test_error_observed", "observed_loss",
-                           "regularization_loss", "gravity_loss"}
+    assert set(result) == {
+        "train_error_observed",
+        "test_error_observed",
+        "observed_loss",
+        "regularization_loss",
+        "gravity_loss",
+    }
     assert result["observed_loss"] == pytest.approx(result["train_error_observed"])
 
 
@@ -208,7 +226,9 @@ def test_retraining_reuses_the_step_function_with_fresh_optimizer_state(ml100k):
     assert cached._compiled["adagrad"][1] is step_function, "the traced function is reused"
     fresh._compiled.clear()  # forces a brand-new optimizer, as the seed did on every call
     fresh.train(5, 0.3, optimizer="adagrad", plot_results=False)
-    np.testing.assert_allclose(cached.embeddings["movie_id"], fresh.embeddings["movie_id"], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        cached.embeddings["movie_id"], fresh.embeddings["movie_id"], rtol=1e-6, atol=1e-7
+    )
 
 
 def test_an_unfinished_exercise_is_one_plain_line():
@@ -241,8 +261,12 @@ def test_partial_credit_counts_each_check_and_hides_hidden_details(capsys):
         raise NotImplementedError()
     assert checks.score == 1.0 and checks.possible == 3.0
     out = capsys.readouterr().out.splitlines()
-    assert out == ["✓ first (1 of 1)", "✗ second (0 of 1): the plain-words reason",
-                   "✗ a hidden check (0 of 0.5)", "✗ errors count as failures (0 of 0.5): NotImplementedError"]
+    assert out == [
+        "✓ first (1 of 1)",
+        "✗ second (0 of 1): the plain-words reason",
+        "✗ a hidden check (0 of 0.5)",
+        "✗ errors count as failures (0 of 0.5): NotImplementedError",
+    ]
 
 
 def test_training_draws_its_figure_except_while_grading(ml100k, monkeypatch):

@@ -24,8 +24,17 @@ def test_counts(ml100k):
 
 def test_genre_counts(ml100k):
     genre_counts = ml100k.movies["genres"].explode().value_counts()
-    expected = {"Drama": 725, "Comedy": 505, "Action": 251, "Thriller": 251, "Romance": 247,
-                "Documentary": 50, "Fantasy": 22, "Children's": 122, "Animation": 42}
+    expected = {
+        "Drama": 725,
+        "Comedy": 505,
+        "Action": 251,
+        "Thriller": 251,
+        "Romance": 247,
+        "Documentary": 50,
+        "Fantasy": 22,
+        "Children's": 122,
+        "Animation": 42,
+    }
     for genre, count in expected.items():
         assert genre_counts[genre] == count, genre
 
@@ -139,12 +148,14 @@ def test_unreachable_server_fails_fast_and_leaves_no_cache(tmp_path, monkeypatch
 def _write_latest_small(folder: Path) -> None:
     folder.mkdir(parents=True)
     pd.DataFrame(
-        {"movieId": [10, 20, 30], "title": ["A (1999)", "B, The (2001)", "C"],
-         "genres": ["Drama|Comedy", "(no genres listed)", "Action"]}
+        {
+            "movieId": [10, 20, 30],
+            "title": ["A (1999)", "B, The (2001)", "C"],
+            "genres": ["Drama|Comedy", "(no genres listed)", "Action"],
+        }
     ).to_csv(folder / "movies.csv", index=False)
     pd.DataFrame(
-        {"userId": [5, 5, 7], "movieId": [10, 30, 20], "rating": [4.5, 3.0, 1.0],
-         "timestamp": [1, 2, 3]}
+        {"userId": [5, 5, 7], "movieId": [10, 30, 20], "rating": [4.5, 3.0, 1.0], "timestamp": [1, 2, 3]}
     ).to_csv(folder / "ratings.csv", index=False)
 
 

@@ -15,12 +15,15 @@ def test_csv_ratings_join_as_a_new_user(ml100k, tmp_path):
     assert ml100k.num_users == 943, "the original data is left untouched"
 
 
-@pytest.mark.parametrize("rows, message", [
-    ({"title": ["Aladin"], "rating": [4]}, r"line 2: unknown title 'Aladin'"),
-    ({"title": ["Aladdin"], "rating": [4]}, r"several titles; copy the full title"),
-    ({"title": ["Aladdin (1992)"], "rating": [7]}, r"rating 7 is not a number from 1 to 5"),
-    ({"name": ["Aladdin (1992)"], "rating": [4]}, r"needs the columns 'title' and 'rating'"),
-])
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ({"title": ["Aladin"], "rating": [4]}, r"line 2: unknown title 'Aladin'"),
+        ({"title": ["Aladdin"], "rating": [4]}, r"several titles; copy the full title"),
+        ({"title": ["Aladdin (1992)"], "rating": [7]}, r"rating 7 is not a number from 1 to 5"),
+        ({"name": ["Aladdin (1992)"], "rating": [4]}, r"needs the columns 'title' and 'rating'"),
+    ],
+)
 def test_bad_ratings_files_are_explained(ml100k, tmp_path, rows, message):
     path = tmp_path / "my_ratings.csv"
     pd.DataFrame(rows).to_csv(path, index=False)

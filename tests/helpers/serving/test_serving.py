@@ -68,7 +68,9 @@ def test_hnsw_index_finds_the_exact_neighbours_of_a_small_catalogue():
     rng = np.random.default_rng(0)
     items, users = rng.normal(size=(500, 8)).astype(np.float32), rng.normal(size=(20, 8)).astype(np.float32)
     exact = exact_top_k_batch(users, items, [[0, 1]] * 20, 10)
-    found = HnswIndex(items, m=16, ef_construction=200).search(users, 10, ef_search=200, exclude=[[0, 1]] * 20)
+    found = HnswIndex(items, m=16, ef_construction=200).search(
+        users, 10, ef_search=200, exclude=[[0, 1]] * 20
+    )
     assert recall_at_k(found.ids, exact) >= 0.95 and found.distances_per_query < 500
     assert not np.isin(found.ids, [0, 1]).any(), "excluded items never come back"
     cosine = HnswIndex(items, metric=COSINE, ef_construction=200).search(users, 5, ef_search=200)
@@ -100,8 +102,12 @@ def test_candidate_pool_is_the_union_of_each_generators_unseen_top_k_with_ranks(
 def _mmr_brute_force(relevance, similarity, k, lam):
     chosen = []
     for _ in range(min(k, len(relevance))):
-        values = [lam * relevance[i] - (1 - lam) * max((similarity[i][j] for j in chosen), default=0.0)
-                  if i not in chosen else -np.inf for i in range(len(relevance))]
+        values = [
+            lam * relevance[i] - (1 - lam) * max((similarity[i][j] for j in chosen), default=0.0)
+            if i not in chosen
+            else -np.inf
+            for i in range(len(relevance))
+        ]
         chosen.append(int(np.argmax(values)))
     return chosen
 
@@ -113,7 +119,9 @@ def test_mmr_takes_the_largest_similarity_to_the_chosen_ones(lam):
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     similarity, relevance = vectors @ vectors.T, rng.random(15)
     ids = list(range(100, 115))
-    assert mmr(ids, relevance, similarity, 8, lam) == [100 + i for i in _mmr_brute_force(relevance, similarity, 8, lam)]
+    assert mmr(ids, relevance, similarity, 8, lam) == [
+        100 + i for i in _mmr_brute_force(relevance, similarity, 8, lam)
+    ]
     assert mmr([5, 6, 7], [1.0, 1.0, 1.0], np.eye(3), 3, 1.0) == [5, 6, 7], "ties: the earlier candidate"
 
 
@@ -163,13 +171,20 @@ def test_ranking_model_crosses_features_and_learns_a_planted_signal():
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     n = 2000
-    inputs = {"numeric": rng.normal(size=(n, 5)).astype(np.float32),
-              "occupation": rng.integers(0, 3, n).astype(np.int32),
-              "genres": (rng.random((n, 4)) < 0.3).astype(np.float32)}
-    labels = ((inputs["numeric"][:, 0] * inputs["genres"][:, 1]) > 0.2).astype(np.float32)  # a product of features
+    inputs = {
+        "numeric": rng.normal(size=(n, 5)).astype(np.float32),
+        "occupation": rng.integers(0, 3, n).astype(np.int32),
+        "genres": (rng.random((n, 4)) < 0.3).astype(np.float32),
+    }
+    labels = ((inputs["numeric"][:, 0] * inputs["genres"][:, 1]) > 0.2).astype(
+        np.float32
+    )  # a product of features
     model = build_ranker(3, 4, crosses=2, hidden=16)
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=keras.losses.BinaryCrossentropy(from_logits=True),
-                  metrics=[keras.metrics.AUC(from_logits=True, name="auc")])
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        metrics=[keras.metrics.AUC(from_logits=True, name="auc")],
+    )
     history = model.fit(inputs, labels, epochs=8, batch_size=128, verbose=0).history
     assert history["loss"][-1] < history["loss"][0] and history["auc"][-1] > 0.9
     assert model.predict(inputs, verbose=0).shape == (n, 1)

@@ -23,8 +23,9 @@ import pytest
 
 from movierec_instructor.cli import main
 from movierec_instructor.integrity import sandbox
+from tests.toy_course import linked_course
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ASSIGNMENT = "01_exploring_movielens"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 NOBODY = 65534
@@ -55,18 +56,17 @@ def _fake_bwrap(folder: Path, name: str, fails_with: str | None, fail_kernels_on
 
 
 def _sample_course(parent: Path) -> Path:
-    course = parent / "course"
-    course.mkdir()
-    for folder in ("solutions", "notebooks"):
-        (course / folder).symlink_to(ROOT / folder)
-    (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
+    course = linked_course(parent / "course")
     assert main(["--course", str(course), "sample-class", ASSIGNMENT]) == 0
     return course
 
 
 def _digests(course: Path) -> dict[str, str]:
-    return {str(p.relative_to(course)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted((course / "submitted").rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(course)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((course / "submitted").rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_apparmor_failure_names_the_fixes(tmp_path, monkeypatch):
@@ -84,7 +84,9 @@ def test_apparmor_failure_names_the_fixes(tmp_path, monkeypatch):
 def test_a_working_binary_after_a_failing_one_is_used(tmp_path, monkeypatch):
     failing = _fake_bwrap(tmp_path, "system-bwrap", "bwrap: setting up uid map: Permission denied")
     working = _fake_bwrap(tmp_path, "wheel-bwrap", None)
-    monkeypatch.setenv(sandbox.BWRAP_ENV, "recorded")  # so that the choice made below is undone after the test
+    monkeypatch.setenv(
+        sandbox.BWRAP_ENV, "recorded"
+    )  # so that the choice made below is undone after the test
     monkeypatch.delenv(sandbox.BWRAP_ENV)
     monkeypatch.setattr(sandbox, "bwrap_candidates", lambda: [failing, working])
     assert sandbox.check_available() == working
@@ -104,8 +106,12 @@ def test_a_system_bwrap_comes_before_the_wheel(tmp_path, monkeypatch):
 def test_kernel_that_cannot_start_grades_nobody_and_touches_nothing(tmp_path, monkeypatch, capsys):
     course = _sample_course(tmp_path)
     before = _digests(course)
-    broken = _fake_bwrap(tmp_path, "bwrap", "bwrap: Creating new namespace failed: Resource temporarily unavailable",
-                         fail_kernels_only=True)
+    broken = _fake_bwrap(
+        tmp_path,
+        "bwrap",
+        "bwrap: Creating new namespace failed: Resource temporarily unavailable",
+        fail_kernels_only=True,
+    )
     monkeypatch.setenv(sandbox.BWRAP_ENV, broken)
     assert main(["--course", str(course), "autograde", ASSIGNMENT]) == 1
     assert _digests(course) == before, "every submission as handed in: no .rejected, no blank swap"
@@ -132,8 +138,10 @@ def _why_not_as_nobody() -> str | None:
     if os.geteuid() != 0 or shutil.which("setpriv") is None or not sys.platform.startswith("linux"):
         return "needs root and setpriv to run the grader as another user"
     # Through a shell, as the grader starts kernels: exec from a process already running as that user.
-    done = subprocess.run([*AS_NOBODY, "/bin/sh", "-c", 'exec "$0" -c "import movierec_instructor"', sys.executable],
-                          capture_output=True)
+    done = subprocess.run(
+        [*AS_NOBODY, "/bin/sh", "-c", 'exec "$0" -c "import movierec_instructor"', sys.executable],
+        capture_output=True,
+    )
     if done.returncode:
         # e.g. a pyenv interpreter under /root: other users cannot reach the environment's Python.
         return f"user {NOBODY} cannot run this environment's Python ({os.path.realpath(sys.executable)})"
@@ -155,15 +163,36 @@ def test_non_root_grader_holding_300_threads_grades_exactly():
             os.lchown(path, NOBODY, NOBODY)
         parent.chmod(parent.stat().st_mode | stat.S_IXOTH | stat.S_IROTH)
         as_nobody = AS_NOBODY
-        env = {**os.environ, "HOME": str(home), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-               "MOVIEREC_PROGRESS": "0"}
-        holder = subprocess.Popen([*as_nobody, sys.executable, "-c", HOLD_THREADS, "300", "900"],
-                                  stdout=subprocess.PIPE, text=True, env=env)
+        env = {
+            **os.environ,
+            "HOME": str(home),
+            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+            "MOVIEREC_PROGRESS": "0",
+        }
+        holder = subprocess.Popen(
+            [*as_nobody, sys.executable, "-c", HOLD_THREADS, "300", "900"],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         try:
             assert int(holder.stdout.readline()) >= 300
-            done = subprocess.run([*as_nobody, sys.executable, "-m", "movierec_instructor.cli", "--course",
-                                   str(course), "autograde", ASSIGNMENT], env=env, capture_output=True, text=True,
-                                  timeout=900)
+            done = subprocess.run(
+                [
+                    *as_nobody,
+                    sys.executable,
+                    "-m",
+                    "movierec_instructor.cli",
+                    "--course",
+                    str(course),
+                    "autograde",
+                    ASSIGNMENT,
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
         finally:
             holder.kill()
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

@@ -44,7 +44,9 @@ def test_no_library_method_is_a_tf_function():
 
 
 def _mf_model(seed):
-    ratings = pd.DataFrame({"user_id": [0, 0, 1, 2], "movie_id": [0, 1, 2, 0], "rating": [5.0, 3.0, 1.0, 4.0]})
+    ratings = pd.DataFrame(
+        {"user_id": [0, 0, 1, 2], "movie_id": [0, 1, 2, 0], "rating": [5.0, 3.0, 1.0, 4.0]}
+    )
     A = build_rating_sparse_tensor(ratings, 3, 3)
     rng = np.random.default_rng(seed)
     U = tf.Variable(rng.normal(size=(3, 2)).astype(np.float32))
@@ -70,7 +72,9 @@ def test_models_rebuilt_and_dropped_twenty_times_in_one_process(monkeypatch):
         model = _mf_model(seed=i % 3)
         train = _traced_elsewhere(model.train)
         with _quiet():
-            result = train(num_iterations=20, learning_rate=0.1, log_every=5, progress=True, plot_results=False)
+            result = train(
+                num_iterations=20, learning_rate=0.1, log_every=5, progress=True, plot_results=False
+            )
         losses.append(result["train"])
         assert np.isfinite(result["train"])
         assert len(model.history) == 5
@@ -83,17 +87,21 @@ def test_models_rebuilt_and_dropped_twenty_times_in_one_process(monkeypatch):
 @pytest.fixture(scope="module")
 def small_features():
     rng = np.random.default_rng(0)
-    ratings = pd.DataFrame({
-        "user_id": np.repeat(np.arange(40), 6),
-        "movie_id": rng.integers(0, 30, size=240),
-        "rating": rng.integers(1, 6, size=240).astype(float),
-    }).drop_duplicates(["user_id", "movie_id"])
-    movies = pd.DataFrame({
-        "movie_id": np.arange(30),
-        "title": [f"movie {i}" for i in range(30)],
-        "genres": [["Drama"] if i % 2 else ["Comedy"] for i in range(30)],
-        "year": [1990 + i % 5 for i in range(30)],
-    })
+    ratings = pd.DataFrame(
+        {
+            "user_id": np.repeat(np.arange(40), 6),
+            "movie_id": rng.integers(0, 30, size=240),
+            "rating": rng.integers(1, 6, size=240).astype(float),
+        }
+    ).drop_duplicates(["user_id", "movie_id"])
+    movies = pd.DataFrame(
+        {
+            "movie_id": np.arange(30),
+            "title": [f"movie {i}" for i in range(30)],
+            "genres": [["Drama"] if i % 2 else ["Comedy"] for i in range(30)],
+            "year": [1990 + i % 5 for i in range(30)],
+        }
+    )
     return build_user_features(ratings, movies)
 
 
@@ -102,11 +110,22 @@ def test_softmax_model_built_and_trained_repeatedly(small_features):
     first = None
     for i in range(6):
         model, _ = build_softmax_model(
-            small_features, embedding_dims={"movie_id": 4, "genre": 2, "year": 2}, hidden_dims=[4],
-            seed=1, batch_size=8, test_batch_size=4)
+            small_features,
+            embedding_dims={"movie_id": 4, "genre": 2, "year": 2},
+            hidden_dims=[4],
+            seed=1,
+            batch_size=8,
+            test_batch_size=4,
+        )
         with _quiet():
-            result = model.train(num_iterations=10, learning_rate=1.0, optimizer="adagrad", log_every=5,
-                                 progress=True, plot_results=False)
+            result = model.train(
+                num_iterations=10,
+                learning_rate=1.0,
+                optimizer="adagrad",
+                log_every=5,
+                progress=True,
+                plot_results=False,
+            )
         assert all(np.isfinite(v) for v in result.values())
         first = first or result
         assert result == pytest.approx(first, rel=1e-5), f"run {i} differs from the first"

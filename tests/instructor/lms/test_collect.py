@@ -7,7 +7,7 @@ import pytest
 
 from movierec_instructor.lms.collect import CollectError, collect
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ASSIGNMENT = "02_matrix_factorization"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 
@@ -27,12 +27,21 @@ def _zip(path: Path, members: dict[str, str]) -> Path:
 
 
 def _submitted(course: Path) -> dict[str, str]:
-    return {p.parent.parent.name: p.read_text() for p in (course / "submitted").glob(f"*/{ASSIGNMENT}/*.ipynb")}
+    return {
+        p.parent.parent.name: p.read_text() for p in (course / "submitted").glob(f"*/{ASSIGNMENT}/*.ipynb")
+    }
 
 
 def test_plain_names_split_at_the_notebook_name(course):
-    archive = _zip(course / "d.zip", {f"alice_{NOTEBOOK}": "a", f"bob_smith_2_{NOTEBOOK}": "b",
-                                      f"downloads/carol_{NOTEBOOK}": "c", "random.ipynb": "?"})
+    archive = _zip(
+        course / "d.zip",
+        {
+            f"alice_{NOTEBOOK}": "a",
+            f"bob_smith_2_{NOTEBOOK}": "b",
+            f"downloads/carol_{NOTEBOOK}": "c",
+            "random.ipynb": "?",
+        },
+    )
     findings = collect(course, ASSIGNMENT, archive, fmt="plain")
     assert _submitted(course) == {"alice": "a", "bob_smith_2": "b", "carol": "c"}
     assert any("random.ipynb" in f.problem and f.action == "not collected" for f in findings)
@@ -41,12 +50,15 @@ def test_plain_names_split_at_the_notebook_name(course):
 def test_canvas_ids_mapping_and_latest_resubmission(course):
     mapping = course / "ids.csv"
     mapping.write_text("lms_id,student_id\n12345,john_doe\n22222,jane_smith\n")
-    archive = _zip(course / "canvas.zip", {
-        f"doejohn_12345_678901_{NOTEBOOK}": "first",
-        f"doejohn_12345_678950_{ASSIGNMENT}-1.ipynb": "second",
-        f"smithjane_LATE_22222_678999_{NOTEBOOK}": "late",
-        f"leeann_33333_679000_{NOTEBOOK}": "unmapped",
-    })
+    archive = _zip(
+        course / "canvas.zip",
+        {
+            f"doejohn_12345_678901_{NOTEBOOK}": "first",
+            f"doejohn_12345_678950_{ASSIGNMENT}-1.ipynb": "second",
+            f"smithjane_LATE_22222_678999_{NOTEBOOK}": "late",
+            f"leeann_33333_679000_{NOTEBOOK}": "unmapped",
+        },
+    )
     findings = collect(course, ASSIGNMENT, archive, fmt="canvas", mapping=mapping)
     assert _submitted(course) == {"john_doe": "second", "jane_smith": "late", "33333": "unmapped"}
     resubmitted = [f for f in findings if "more than once" in f.problem]
@@ -58,11 +70,14 @@ def test_canvas_ids_mapping_and_latest_resubmission(course):
 def test_moodle_folders_and_flat_files(course):
     mapping = course / "ids.csv"
     mapping.write_text("lms_id,student_id\n501,ann_lee\n502,bo_chen\n")
-    archive = _zip(course / "moodle.zip", {
-        f"Ann Lee_501_assignsubmission_file_/{NOTEBOOK}": "ann",
-        f"Bo Chen_502_assignsubmission_file_{NOTEBOOK}": "bo-old",
-        f"Bo Chen_502_assignsubmission_file_/{NOTEBOOK}": "bo-new",
-    })
+    archive = _zip(
+        course / "moodle.zip",
+        {
+            f"Ann Lee_501_assignsubmission_file_/{NOTEBOOK}": "ann",
+            f"Bo Chen_502_assignsubmission_file_{NOTEBOOK}": "bo-old",
+            f"Bo Chen_502_assignsubmission_file_/{NOTEBOOK}": "bo-new",
+        },
+    )
     findings = collect(course, ASSIGNMENT, archive, fmt="moodle", mapping=mapping)
     assert _submitted(course) == {"ann_lee": "ann", "bo_chen": "bo-new"}
     assert any(f.student == "bo_chen" and "more than once" in f.problem for f in findings)
@@ -94,12 +109,20 @@ def test_a_new_lms_preset_is_one_registry_entry_for_collect_and_export(course):
         return (match["id"], match["file"], 0) if match and match["file"] in notebooks else None
 
     def write(table, out, lms_ids):
-        return write_csv(out, ["OrgDefinedId", *[f"{a} Points Grade" for a in table.assignments]],
-                         ([f"#{s}", *[f"{table.scores[s][a]:g}" for a in table.assignments]] for s in sorted(table.scores)))
+        return write_csv(
+            out,
+            ["OrgDefinedId", *[f"{a} Points Grade" for a in table.assignments]],
+            (
+                [f"#{s}", *[f"{table.scores[s][a]:g}" for a in table.assignments]]
+                for s in sorted(table.scores)
+            ),
+        )
 
     register(LmsPreset("brightspace", parse, write))
     try:
-        archive = _zip(course / "d2l.zip", {f"7001 - Ann Lee - {NOTEBOOK}": "ann", f"Ann Lee {NOTEBOOK}": "?"})
+        archive = _zip(
+            course / "d2l.zip", {f"7001 - Ann Lee - {NOTEBOOK}": "ann", f"Ann Lee {NOTEBOOK}": "?"}
+        )
         findings = collect(course, ASSIGNMENT, archive, fmt="brightspace")
         assert _submitted(course) == {"7001": "ann"}
         assert any(f.action == "not collected" and "brightspace form" in f.problem for f in findings)
@@ -110,8 +133,9 @@ def test_a_new_lms_preset_is_one_registry_entry_for_collect_and_export(course):
         out = export_lms(course, course / "grades.csv", "brightspace")
         rows = list(csv.reader(open(out)))
         assert rows == [["OrgDefinedId", f"{ASSIGNMENT} Points Grade"], ["#7001", "0"]]
-        assert main(["--course", str(course), "export", "--format", "brightspace", "--to", "again.csv"]) == 0, (
-            "the command line knows a preset registered before it parses")
+        assert (
+            main(["--course", str(course), "export", "--format", "brightspace", "--to", "again.csv"]) == 0
+        ), "the command line knows a preset registered before it parses"
     finally:
         PRESETS.pop("brightspace")
 
@@ -124,4 +148,6 @@ def test_unknown_formats_name_the_known_ones(course):
         export_lms(course, course / "x.csv", "blackboard")
     with pytest.raises(CollectError, match="choose one of plain, canvas, moodle"):
         collect(course, ASSIGNMENT, _zip(course / "d.zip", {}), fmt="blackboard")
-    assert export_lms(course, course / "n.csv", "csv").exists(), "csv is nbgrader's export, not an unknown format"
+    assert export_lms(course, course / "n.csv", "csv").exists(), (
+        "csv is nbgrader's export, not an unknown format"
+    )

@@ -9,7 +9,9 @@ from movierec_instructor.cli import main
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 
-def test_validate_a_correct_a_wrong_and_a_blank_notebook(tmp_path: Path, capsys, student_copy, wrong_most_rated):
+def test_validate_a_correct_a_wrong_and_a_blank_notebook(
+    tmp_path: Path, capsys, student_copy, wrong_most_rated
+):
     right, wrong, blank = (tmp_path / k for k in ("right", "wrong", "blank"))
     for folder in (right, wrong, blank):
         folder.mkdir()

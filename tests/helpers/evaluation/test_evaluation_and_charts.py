@@ -17,8 +17,12 @@ from movierec_helpers.models.tensorflow.softmax import (
 
 
 def test_ranking_metrics_on_hand_computed_case():
-    scores = np.array([[0.9, 0.8, 0.7, 0.1],    # top2 = {0, 1}; relevant {1, 3}
-                       [0.1, 0.2, 0.3, 0.4]])   # top2 = {3, 2}; relevant {3}
+    scores = np.array(
+        [
+            [0.9, 0.8, 0.7, 0.1],  # top2 = {0, 1}; relevant {1, 3}
+            [0.1, 0.2, 0.3, 0.4],
+        ]
+    )  # top2 = {3, 2}; relevant {3}
     got = ranking_metrics(scores, [[1, 3], [3]], k=2)
     # user 0: 1 hit; precision 1/2, recall 1/2; user 1: 1 hit, precision 1/2, recall 1
     assert got["precision"].numpy() == pytest.approx(0.5)
@@ -54,10 +58,18 @@ def test_compute_scores_dot_cosine_and_zero_vector():
 
 @pytest.fixture
 def tiny_movies():
-    return pd.DataFrame({"movie_id": [0, 1, 2, 3],
-                         "title": ["Aladdin (1992)", "Lion King, The (1994)",
-                                   "Aladdin and the King of Thieves (1996)", "Heat (1995)"],
-                         "all_genres": ["Animation", "Animation", "Animation", "Action"]})
+    return pd.DataFrame(
+        {
+            "movie_id": [0, 1, 2, 3],
+            "title": [
+                "Aladdin (1992)",
+                "Lion King, The (1994)",
+                "Aladdin and the King of Thieves (1996)",
+                "Heat (1995)",
+            ],
+            "all_genres": ["Animation", "Animation", "Animation", "Action"],
+        }
+    )
 
 
 def test_movie_neighbors_uses_given_scores(tiny_movies, capsys):
@@ -74,8 +86,10 @@ def test_unknown_title_suggests_close_matches(tiny_movies):
 
 
 def test_user_recommendations_exclude_rated(tiny_movies):
-    emb = {"user_id": np.array([[1.0, 0.0]]),
-           "movie_id": np.array([[3.0, 0.0], [2.0, 0.0], [1.0, 0.0], [0.0, 1.0]])}
+    emb = {
+        "user_id": np.array([[1.0, 0.0]]),
+        "movie_id": np.array([[3.0, 0.0], [2.0, 0.0], [1.0, 0.0], [0.0, 1.0]]),
+    }
     ratings = pd.DataFrame({"user_id": [0], "movie_id": [0], "rating": [5.0]})
     top = user_recommendations(emb, tiny_movies, ratings, 0, compute_scores, DOT, k=2)
     assert top.index.tolist() == [0, 1]
@@ -105,15 +119,17 @@ def test_user_features_bag_weights_equal_embedding_bag(ml100k):
 
 def test_softmax_model_trains(ml100k):
     features = build_user_features(ml100k.ratings, ml100k.movies)
-    model, network = build_softmax_model(features, embedding_dims={"movie_id": 8, "genre": 2, "year": 2},
-                                         hidden_dims=[8], seed=0)
+    model, network = build_softmax_model(
+        features, embedding_dims={"movie_id": 8, "genre": 2, "year": 2}, hidden_dims=[8], seed=0
+    )
     start = model.evaluate()
     result = model.train(100, 2.0, optimizer="adagrad", plot_results=False, log_every=50)
     assert result["train_loss"] < start["train_loss"]
     assert 0.0 <= result["test_precision_at_10"] <= 0.1
     with pytest.raises(ValueError, match="dimension 9"):
-        build_softmax_model(features, embedding_dims={"movie_id": 8, "genre": 1, "year": 1},
-                            hidden_dims=[9], seed=0)
+        build_softmax_model(
+            features, embedding_dims={"movie_id": 8, "genre": 1, "year": 1}, hidden_dims=[9], seed=0
+        )
 
 
 def _spec(chart):
@@ -126,7 +142,9 @@ def test_user_histograms_spec(ml100k):
     params = spec["params"] if "params" in spec else [p for c in spec["hconcat"] for p in c.get("params", [])]
     point = [p for p in params if p["select"]["type"] == "point"]
     assert point and point[0]["select"]["fields"] == ["occupation"]
-    filters = [layer["transform"][0]["filter"] for layer in spec["hconcat"][0]["layer"] if "transform" in layer]
+    filters = [
+        layer["transform"][0]["filter"] for layer in spec["hconcat"][0]["layer"] if "transform" in layer
+    ]
     assert filters == [{"param": point[0]["name"]}]
     assert spec["hconcat"][0]["layer"][0]["encoding"]["x"]["field"] == "rating count"
     for histogram in spec["hconcat"][:2]:
@@ -157,8 +175,9 @@ def test_movie_histograms_slice_by_genre(ml100k):
 
 def test_embedding_norm_chart_links_a_brush(ml100k):
     rng = np.random.default_rng(0)
-    chart = charts.embedding_norm_chart({"a": rng.normal(size=(1682, 3)), "b": rng.normal(size=(1682, 3))},
-                                        ml100k.movies, ml100k.ratings)
+    chart = charts.embedding_norm_chart(
+        {"a": rng.normal(size=(1682, 3)), "b": rng.normal(size=(1682, 3))}, ml100k.movies, ml100k.ratings
+    )
     spec = _spec(chart)
     assert len(spec["hconcat"]) == 2
     text = str(spec)
@@ -172,8 +191,11 @@ def test_embedding_norm_chart_links_a_brush(ml100k):
 def test_embedding_norm_fields_have_no_dots(ml100k):
     """Vega-Lite reads "." in a field name as a nested field: the panel would be blank."""
     vectors = np.random.default_rng(0).normal(size=(1682, 3))
-    spec = _spec(charts.embedding_norm_chart({"init 0.5": vectors, "init 0.05": vectors},
-                                             ml100k.movies, ml100k.ratings))
+    spec = _spec(
+        charts.embedding_norm_chart(
+            {"init 0.5": vectors, "init 0.05": vectors}, ml100k.movies, ml100k.ratings
+        )
+    )
     fields = {key for row in next(iter(spec["datasets"].values())) for key in row}
     assert not [f for f in fields if "." in f]
     for panel in spec["hconcat"]:
@@ -187,16 +209,25 @@ def test_chart_data_are_rounded_and_maps_declare_layout_fields(ml100k):
     rows = next(iter(spec["datasets"].values()))
     assert all(round(row["x"], 2) == row["x"] for row in rows)
     assert spec["usermeta"]["movierec"]["layout_fields"] == ["x", "y"]
-    norms = _spec(charts.embedding_norm_chart({"a": rng.normal(size=(1682, 3))}, ml100k.movies, ml100k.ratings))
+    norms = _spec(
+        charts.embedding_norm_chart({"a": rng.normal(size=(1682, 3))}, ml100k.movies, ml100k.ratings)
+    )
     assert all(round(row["norm_0"], 3) == row["norm_0"] for row in next(iter(norms["datasets"].values())))
 
 
 def test_training_curves_one_line_per_model():
-    histories = {"a": pd.DataFrame({"val_rmse": [1.123456, 1.0]}), "b": pd.DataFrame({"val_rmse": [1.2, 0.9]})}
+    histories = {
+        "a": pd.DataFrame({"val_rmse": [1.123456, 1.0]}),
+        "b": pd.DataFrame({"val_rmse": [1.2, 0.9]}),
+    }
     spec = _spec(charts.training_curves(histories, "val_rmse", "test RMSE"))
     rows = next(iter(spec["datasets"].values()))
     assert [(r["model"], r["epoch"], r["val_rmse"]) for r in rows] == [
-        ("a", 1, 1.1235), ("a", 2, 1.0), ("b", 1, 1.2), ("b", 2, 0.9)]
+        ("a", 1, 1.1235),
+        ("a", 2, 1.0),
+        ("b", 1, 1.2),
+        ("b", 2, 0.9),
+    ]
     assert spec["encoding"]["y"]["title"] == "test RMSE"
 
 
@@ -243,7 +274,9 @@ def test_every_chart_titles_every_axis_it_draws(ml100k):
     made = {
         "user_histograms": charts.user_histograms(ml100k.ratings, ml100k.users),
         "movie_histograms": charts.movie_histograms(ml100k.ratings, ml100k.movies),
-        "embedding_norm_chart": charts.embedding_norm_chart({"a": vectors, "b": vectors}, ml100k.movies, ml100k.ratings),
+        "embedding_norm_chart": charts.embedding_norm_chart(
+            {"a": vectors, "b": vectors}, ml100k.movies, ml100k.ratings
+        ),
         "training_curves": charts.training_curves(histories, "val_rmse", "test RMSE"),
         "embedding_scatter (PCA)": charts.embedding_scatter(vectors[:, :2], ml100k.movies, ("PC 1", "PC 2")),
     }

@@ -23,23 +23,28 @@ from nbformat.v4 import new_code_cell, new_notebook
 from movierec_instructor.cli import main
 from movierec_instructor.grading.class_run import DoubleGrade, MergeOnce
 from movierec_instructor.grading.cluster import Timeouts, autograde_on_cluster
-from movierec_instructor.grading.nbgrader_runner import run_nbgrader
+from tests.toy_course import hand_in, toy_course
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DASK = Path(sys.executable).parent / "dask"
 ASSIGNMENT = "planted"
 SETUP = "from movierec_helpers.exercises import PartialCredit"
-SOLUTION = '''def double(x):
+SOLUTION = """def double(x):
     ### BEGIN SOLUTION
     return 2 * x
-    ### END SOLUTION'''
-TESTS = '''checks = PartialCredit(points=2)
+    ### END SOLUTION"""
+TESTS = """checks = PartialCredit(points=2)
 with checks.check(1, "doubles"):
     assert double(3) == 6, "double(3) is 6"
 with checks.check(1, "doubles negatives"):
     assert double(-3) == -6, "double(-3) is -6"
-checks.score'''
-ANSWERS = {"right": "2 * x", "abs": "abs(2 * x)", "plus": "x + 2", "slow": "__import__('time').sleep(4) or 2 * x"}
+checks.score"""
+ANSWERS = {
+    "right": "2 * x",
+    "abs": "abs(2 * x)",
+    "plus": "x + 2",
+    "slow": "__import__('time').sleep(4) or 2 * x",
+}
 CLASS = {"s1": "right", "s2": "abs", "s3": "plus", "s4": "right", "s5": "slow", "s6": "slow"}
 EXPECTED = {"s1": 2.0, "s2": 1.0, "s3": 0.0, "s4": 2.0, "s5": 2.0, "s6": 2.0}
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
@@ -47,31 +52,37 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 def _notebook(body=None):
     cells = []
-    for grade_id, source, points in (("setup", SETUP, None), ("answers", SOLUTION, None), ("tests", TESTS, 2)):
+    for grade_id, source, points in (
+        ("setup", SETUP, None),
+        ("answers", SOLUTION, None),
+        ("tests", TESTS, 2),
+    ):
         if grade_id == "answers" and body is not None:
             source = f"def double(x):\n    return {body}"
         cell = new_code_cell(source)
-        meta = {"schema_version": 3, "grade_id": grade_id, "locked": grade_id != "answers",
-                "solution": grade_id == "answers", "grade": points is not None}
+        meta = {
+            "schema_version": 3,
+            "grade_id": grade_id,
+            "locked": grade_id != "answers",
+            "solution": grade_id == "answers",
+            "grade": points is not None,
+        }
         if points is not None:
             meta["points"] = points
         cell.metadata["nbgrader"] = meta
         cells.append(cell)
     nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "movierec", "display_name": "Python 3 (movierec)", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "movierec",
+        "display_name": "Python 3 (movierec)",
+        "language": "python",
+    }
     return nb
 
 
 def _course(path: Path) -> Path:
-    (path / "solutions" / ASSIGNMENT).mkdir(parents=True)
-    nbformat.write(_notebook(), path / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    (path / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
-    run_nbgrader(path, "generate_assignment", ASSIGNMENT, "--force",
-                 f"--CourseDirectory.release_directory={path / 'notebooks'}", db=f"sqlite:///{path / 'gradebook.db'}")
-    for student, kind in CLASS.items():
-        target = path / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-        target.parent.mkdir(parents=True)
-        nbformat.write(_notebook(ANSWERS[kind]), target)
+    toy_course(path, ASSIGNMENT, _notebook())
+    hand_in(path, ASSIGNMENT, {student: _notebook(ANSWERS[kind]) for student, kind in CLASS.items()})
     return path
 
 
@@ -93,9 +104,24 @@ class Cluster:
     def __init__(self, folder: Path, workers: int, worker_env: dict | None = None) -> None:
         self.folder, self.procs = folder, []
         self.file = folder / "scheduler.json"
-        self.procs.append(subprocess.Popen(
-            [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-             "--scheduler-file", str(self.file)], cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        self.procs.append(
+            subprocess.Popen(
+                [
+                    str(DASK),
+                    "scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--no-dashboard",
+                    "--scheduler-file",
+                    str(self.file),
+                ],
+                cwd=folder,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         deadline = time.time() + 60
         while not self.file.exists() and time.time() < deadline:
             time.sleep(0.2)
@@ -105,10 +131,27 @@ class Cluster:
         home = self.folder / f"worker{i}"
         home.mkdir(exist_ok=True)
         proc = subprocess.Popen(
-            [str(DASK), "worker", "--scheduler-file", str(self.file), "--nworkers", "1", "--nthreads", "1",
-             "--no-dashboard", "--local-directory", str(home), "--name", f"w{i}"],
-            cwd=home, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
+            [
+                str(DASK),
+                "worker",
+                "--scheduler-file",
+                str(self.file),
+                "--nworkers",
+                "1",
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+                "--local-directory",
+                str(home),
+                "--name",
+                f"w{i}",
+            ],
+            cwd=home,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.procs.append(proc)
         return proc
 
@@ -144,13 +187,28 @@ def test_two_workers_grade_exactly_as_one_local_job(tmp_path):
     try:
         dask_cluster.wait_for(2)
         distributed_course = _course(tmp_path / "on_cluster")
-        for _ in range(2):  # the scheduler keeps its events: a second run must not read the first's as retries
-            on_cluster = main(["--course", str(distributed_course), "autograde", ASSIGNMENT,
-                               "--scheduler", dask_cluster.address(), *flags])
+        for _ in range(
+            2
+        ):  # the scheduler keeps its events: a second run must not read the first's as retries
+            on_cluster = main(
+                [
+                    "--course",
+                    str(distributed_course),
+                    "autograde",
+                    ASSIGNMENT,
+                    "--scheduler",
+                    dask_cluster.address(),
+                    *flags,
+                ]
+            )
     finally:
         dask_cluster.close()
     local_course = _course(tmp_path / "local")
-    assert main(["--course", str(local_course), "autograde", ASSIGNMENT, "--jobs", "1", *flags]) == on_cluster == 1
+    assert (
+        main(["--course", str(local_course), "autograde", ASSIGNMENT, "--jobs", "1", *flags])
+        == on_cluster
+        == 1
+    )
     wanted = {s: EXPECTED[s] for s in ("s1", "s2", "s3")}
     assert _scores(distributed_course) == _scores(local_course) == wanted
     assert _report(distributed_course) == _report(local_course)
@@ -181,17 +239,34 @@ def test_a_worker_killed_while_grading_loses_nobody_and_doubles_nobody(tmp_path,
     course = _course(tmp_path / "course")
     try:
         dask_cluster.wait_for(2)
-        grading = subprocess.Popen([sys.executable, "-m", "movierec_instructor.cli", "--course", str(course),
-                                    "autograde", ASSIGNMENT, "--scheduler", dask_cluster.address()],
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        grading = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "movierec_instructor.cli",
+                "--course",
+                str(course),
+                "autograde",
+                ASSIGNMENT,
+                "--scheduler",
+                dask_cluster.address(),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         from distributed import Client
 
         with Client(dask_cluster.address(), timeout=60) as watcher:
             deadline, started = time.time() + 300, []
             while not started and time.time() < deadline:  # wait until worker w0 has started grading someone
-                started = [m for topic, events in watcher.get_events().items()
-                           if topic.startswith(f"movierec-grading-{ASSIGNMENT}-") for _, m in events
-                           if m.get("name") == "w0"]
+                started = [
+                    m
+                    for topic, events in watcher.get_events().items()
+                    if topic.startswith(f"movierec-grading-{ASSIGNMENT}-")
+                    for _, m in events
+                    if m.get("name") == "w0"
+                ]
                 time.sleep(0.2)
             assert started, "worker w0 never started grading"
             time.sleep(1)  # inside the grading of that student
@@ -280,14 +355,22 @@ def test_the_connection_to_the_scheduler_lost_and_restored_grades_everyone_once(
         if graded == 1 and not proxy.cuts:  # one student merged, the others queued or running
             proxy.cut()
 
-    findings = autograde_on_cluster(course, ASSIGNMENT, proxy.address, progress=progress,
-                                    timeouts=Timeouts(reconnect=60, tcp=30, worker_ttl=300))
+    findings = autograde_on_cluster(
+        course,
+        ASSIGNMENT,
+        proxy.address,
+        progress=progress,
+        timeouts=Timeouts(reconnect=60, tcp=30, worker_ttl=300),
+    )
     proxy.close()
     assert proxy.cuts == 1
     assert _scores(course) == EXPECTED, "every student graded exactly once, with the exact score"
     assert not [f for f in findings if f.action.startswith("NOT GRADED")], findings
-    again = {f.student for f in findings if f.problem == "submitted again: the connection to the scheduler "
-             "was lost and restored"}
+    again = {
+        f.student
+        for f in findings
+        if f.problem == "submitted again: the connection to the scheduler was lost and restored"
+    }
     assert again and len(again) <= len(CLASS) - 1, findings
 
 
@@ -298,8 +381,13 @@ def test_a_scheduler_gone_leaves_the_rest_not_graded_with_the_reason(class_on_tw
         if graded == 1 and dask_cluster.procs[0].poll() is None:
             dask_cluster.procs[0].kill()  # the scheduler
 
-    findings = autograde_on_cluster(course, ASSIGNMENT, dask_cluster.address(), progress=progress,
-                                    timeouts=Timeouts(reconnect=10, tcp=30, worker_ttl=300))
+    findings = autograde_on_cluster(
+        course,
+        ASSIGNMENT,
+        dask_cluster.address(),
+        progress=progress,
+        timeouts=Timeouts(reconnect=10, tcp=30, worker_ttl=300),
+    )
     graded = _scores(course)
     not_graded = {f.student for f in findings if f.action.startswith("NOT GRADED")}
     assert graded and set(graded) | not_graded == set(CLASS) and not set(graded) & not_graded, findings
@@ -308,7 +396,9 @@ def test_a_scheduler_gone_leaves_the_rest_not_graded_with_the_reason(class_on_tw
         if f.student in not_graded:
             assert "could not be reached for 10 s" in f.problem and "--scheduler" in f.action, f
     for student in not_graded:
-        kept = nbformat.read(course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+        kept = nbformat.read(
+            course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4
+        )
         assert kept.cells[1].source == f"def double(x):\n    return {ANSWERS[CLASS[student]]}"
 
 
@@ -336,7 +426,10 @@ def test_a_worker_without_a_sandbox_refuses_and_grades_nobody_differently(tmp_pa
     course = _course(tmp_path / "course")
     try:
         dask_cluster.wait_for(1)
-        assert main(["--course", str(course), "autograde", ASSIGNMENT, "--scheduler", dask_cluster.address()]) == 1
+        assert (
+            main(["--course", str(course), "autograde", ASSIGNMENT, "--scheduler", dask_cluster.address()])
+            == 1
+        )
     finally:
         dask_cluster.close()
     assert _scores(course) == {}, "nothing graded without the sandbox"
@@ -344,5 +437,9 @@ def test_a_worker_without_a_sandbox_refuses_and_grades_nobody_differently(tmp_pa
     assert {r["student"] for r in rows if r["action"].startswith("NOT GRADED")} == set(CLASS)
     assert all("cannot make the grading sandbox" in r["problem"] for r in rows if r["student"] in CLASS)
     for student, kind in CLASS.items():
-        kept = nbformat.read(course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-        assert kept.cells[1].source == f"def double(x):\n    return {ANSWERS[kind]}", "the submission stays as handed in"
+        kept = nbformat.read(
+            course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4
+        )
+        assert kept.cells[1].source == f"def double(x):\n    return {ANSWERS[kind]}", (
+            "the submission stays as handed in"
+        )

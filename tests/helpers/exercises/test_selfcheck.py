@@ -18,20 +18,26 @@ from movierec_helpers.exercises.selfcheck import (
     written_answers,
 )
 
-RELEASE = Path(__file__).resolve().parents[2] / "notebooks"
+RELEASE = Path(__file__).resolve().parents[3] / "notebooks"
 
 pytestmark = pytest.mark.slow
 
 
 def _check(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "movierec_helpers.check", str(path)], capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "movierec_helpers.check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_a_correct_notebook_is_ready_with_hidden_points_pending(tmp_path, student_copy):
     done = _check(student_copy(tmp_path))
     assert done.returncode == 0, done.stdout
-    assert "most_rated_tests: 1.5 of 1.5 visible points; 0.5 more from hidden checks when graded" in done.stdout
+    assert (
+        "most_rated_tests: 1.5 of 1.5 visible points; 0.5 more from hidden checks when graded" in done.stdout
+    )
     assert "total: 3 of 3 visible points; 1 more from hidden checks when graded" in done.stdout
     assert "ready to hand in" in done.stdout
     assert done.stderr == "", "no kernel log on the student's terminal"
@@ -62,7 +68,7 @@ def test_renamed_notebook_and_edited_test_cell_are_named(tmp_path, student_copy)
 
 def test_each_track_finds_its_own_release():
     """02 and 02_..._torch share their exercises' ids: the name, then the track, picks the release."""
-    root = Path(__file__).resolve().parents[2] / "notebooks"
+    root = Path(__file__).resolve().parents[3] / "notebooks"
     for name in ("02_matrix_factorization", "02_matrix_factorization_torch"):
         nb = nbformat.read(root / name / f"{name}.ipynb", as_version=4)
         assert find_release(nb, root, f"{name}.ipynb").name == f"{name}.ipynb"
@@ -71,12 +77,16 @@ def test_each_track_finds_its_own_release():
 
 def test_cells_are_named_by_exercise_and_heading_never_by_number():
     nb = nbformat.read(RELEASE / "07_retrieval" / "07_retrieval.ipynb", as_version=4)
-    index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "top_k_unseen")
+    index = next(
+        i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "top_k_unseen"
+    )
     assert locate(nb, index).startswith('top_k_unseen (under "Exercise 1 (graded)')
     first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
     assert locate(nb, first_code).startswith("the 1st code cell under ")
-    assert [p.split(" (")[0] for p in unwritten_exercises(nb)] == ["exercise top_k_unseen",
-                                                                   "exercise fastest_meeting_recall"]
+    assert [p.split(" (")[0] for p in unwritten_exercises(nb)] == [
+        "exercise top_k_unseen",
+        "exercise fastest_meeting_recall",
+    ]
 
 
 def test_written_questions_are_listed_with_points_and_flagged_while_unanswered():
@@ -103,14 +113,20 @@ def test_a_check_that_needs_what_a_failed_check_makes_says_so(capsys):
     with checks.check(1, "trains"):
         small.train()  # noqa: F821
     out = capsys.readouterr().out.splitlines()
-    assert out[1].startswith("✗ trains (0 of 1): not checked: it needs `small`, which the failed check "
-                             '"builds the model" makes')
+    assert out[1].startswith(
+        '✗ trains (0 of 1): not checked: it needs `small`, which the failed check "builds the model" makes'
+    )
 
 
 def test_detail_lines_of_a_failed_check_are_kept_with_it():
-    cell = nbformat.v4.new_code_cell("checks.score", metadata={"nbgrader": {"grade": True, "solution": False,
-                                                                            "points": 2, "grade_id": "t"}})
-    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=(
-        "✗ sums (0 of 1): got 3\n    expected 4\n✓ shape (1 of 1)\n"))]
+    cell = nbformat.v4.new_code_cell(
+        "checks.score",
+        metadata={"nbgrader": {"grade": True, "solution": False, "points": 2, "grade_id": "t"}},
+    )
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "stream", name="stdout", text=("✗ sums (0 of 1): got 3\n    expected 4\n✓ shape (1 of 1)\n")
+        )
+    ]
     result = read_test_cell(cell, 0)
     assert result.failed == ["✗ sums (0 of 1): got 3\n    expected 4"]

@@ -12,7 +12,9 @@ from movierec_helpers.models.tensorflow.progress import keras_progress
 def test_results_of_reads_rows_and_names_the_missing_ones():
     table = pd.DataFrame({"test RMSE": [1.12, 0.95]}, index=["global mean", "dot product"])
     assert results_of(table, "test RMSE", {"mean": "global mean", "dot": "dot product"}) == {
-        "mean": pytest.approx(1.12), "dot": pytest.approx(0.95)}
+        "mean": pytest.approx(1.12),
+        "dot": pytest.approx(0.95),
+    }
     with pytest.raises(ExerciseNotDone, match=r"No test RMSE yet for deep model, biased: finish") as info:
         results_of(table, "test RMSE", {"dot": "dot product", "deep": "deep model", "b": "biased"})
     assert len(info.value._render_traceback_()) == 1, "one plain line, no pandas traceback"
@@ -43,10 +45,17 @@ def test_failed_allclose_shows_the_hint_and_the_values_not_the_tolerance(capsys)
 
     checks = PartialCredit()
     with checks.check(1, "the MSE over observed entries"):
-        np.testing.assert_allclose([1.0, 2.0, 3.0], [1.0, 2.5, 3.0], rtol=1e-5,
-                                   err_msg="average the squared error over the OBSERVED entries only")
+        np.testing.assert_allclose(
+            [1.0, 2.0, 3.0],
+            [1.0, 2.5, 3.0],
+            rtol=1e-5,
+            err_msg="average the squared error over the OBSERVED entries only",
+        )
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "✗ the MSE over observed entries (0 of 1): average the squared error over the OBSERVED entries only"
+    assert (
+        out[0] == "✗ the MSE over observed entries (0 of 1): "
+        "average the squared error over the OBSERVED entries only"
+    )
     assert out[1].strip() == "first wrong value at [1]: got 2.0, expected 2.5"
     assert not any("tolerance" in line for line in out)
 
@@ -78,7 +87,9 @@ def test_score_line_says_what_hidden_checks_add_only_where_they_are_missing(caps
     with student.check(1, "visible"):
         pass
     assert student.score == 1
-    assert capsys.readouterr().out.splitlines()[-1] == "1 of 1 point here; 1 more from hidden checks when graded"
+    assert (
+        capsys.readouterr().out.splitlines()[-1] == "1 of 1 point here; 1 more from hidden checks when graded"
+    )
     graded = PartialCredit(points=2)
     with graded.check(1, "visible"):
         pass
@@ -104,8 +115,10 @@ def test_a_warning_fails_its_check_only_and_never_reaches_stderr(capsys):
         with checks.check(1, "a warning the caller silenced does not count"):
             warnings.warn("silenced", UserWarning, stacklevel=1)
     captured = capsys.readouterr()
-    assert ("✗ zero vectors score 0 (0 of 1): your code raised RuntimeWarning: invalid value encountered in "
-            "divide; a graded check must run without warnings") in captured.out
+    assert (
+        "✗ zero vectors score 0 (0 of 1): your code raised RuntimeWarning: invalid value encountered in "
+        "divide; a graded check must run without warnings"
+    ) in captured.out
     assert "✓ a later check still runs (1 of 1)" in captured.out
     assert captured.err == "", "a graded test cell that writes to stderr gets 0 from nbgrader"
     assert checks.score == 2
