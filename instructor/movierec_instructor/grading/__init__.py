@@ -8,5 +8,6 @@
 - ``output_limits``: outputs cut to bytes while grading (an nbgrader preprocessor);
 - ``nbgrader_runner``: the one place nbgrader runs;
 - ``results``: the report, the grades table and the students' feedback;
-- ``feedback_filters``: plain words for stopped cells, no hidden code in tracebacks.
+- ``feedback_filters``: plain words for stopped cells, no hidden code in tracebacks;
+- ``feedback_page``: the feedback page's accessible template (``templates/movierec_feedback``) and filters.
 """

@@ -6,6 +6,7 @@ import html
 import re
 from pathlib import Path
 
+from movierec_instructor.grading.feedback_page import add_late_line, exporter_options
 from movierec_instructor.grading.late_policy import describe, load
 from movierec_instructor.grading.nbgrader_runner import gradebook_url, run_nbgrader
 from movierec_instructor.grading.submissions import Finding
@@ -91,7 +92,9 @@ def feedback(course: Path, assignment: str, *, hide_hidden_tests: bool = True, d
     :class:`~movierec_instructor.grading.feedback_filters.ExplainErrors` first replaces traceback
     lines that quote a hidden test and explains cells stopped by a time or memory limit,
     then nbgrader's ``ClearHiddenTests`` removes the hidden parts of the sources
-    (``hide_hidden_tests=False`` keeps both).
+    (``hide_hidden_tests=False`` keeps both). The page is nbgrader's content in this package's
+    accessible template (:mod:`~movierec_instructor.grading.feedback_page`); a late
+    submission's line goes into its header.
     """
     course = Path(course).resolve()
     steps = ["nbgrader.preprocessors.GetGrades", "movierec_instructor.grading.feedback_filters.ExplainErrors"]
@@ -111,15 +114,11 @@ def feedback(course: Path, assignment: str, *, hide_hidden_tests: bool = True, d
         "--SanitizeHTML.enabled=True",
         f"--ExplainErrors.timeout={execution_timeout(course)}",
     ]
-    run_nbgrader(course, *args, db=db or gradebook_url(course), check=True)
+    run_nbgrader(course, *args, *exporter_options(), db=db or gradebook_url(course), check=True)
     lines = late_lines(course, assignment, db or gradebook_url(course))
     for page in (course / "feedback").glob(f"*/{assignment}/*.html"):
         text = add_csp(without_scripts(page.read_text(encoding="utf-8")))
-        student = page.parent.parent.name
-        if student in lines:
-            body = re.search(r"<body[^>]*>", text, flags=re.IGNORECASE)
-            at = body.end() if body else 0
-            text = text[:at] + lines[student] + text[at:]
+        text = add_late_line(text, lines.get(page.parent.parent.name, ""))
         page.write_text(text, encoding="utf-8")
 
 
