@@ -38,8 +38,8 @@ from copydetect.utils import highlight_overlap
 from movierec_helpers.exercises.graded import EXERCISE_OF_FUNCTION
 from movierec_helpers.exercises.reference import library_answers
 from movierec_helpers.tracks import FRAMEWORK_MODULES, SHARED, module_track
-from movierec_instructor.integrity.untrusted import add_csp
 from movierec_instructor.integrity.untrusted import write_csv as write_csv_file
+from movierec_instructor.report_page import Html, page, table
 
 NOISE = 12  # k: fingerprints cover this many characters of normalized code
 WINDOW = 4  # winnowing window (guarantee threshold = NOISE + WINDOW - 1)
@@ -240,23 +240,50 @@ def write_csv(matches: list[Match], out: Path) -> Path:
     )
 
 
+def _line_ranges(lines: list[int]) -> str:
+    """``[1, 2, 3, 7]`` as ``"1-3, 7"``; ``"none"`` for no line."""
+    ranges = []
+    for _, group in itertools.groupby(enumerate(lines), key=lambda pair: pair[1] - pair[0]):
+        numbers = [n for _, n in group]
+        ranges.append(str(numbers[0]) if len(numbers) == 1 else f"{numbers[0]}-{numbers[-1]}")
+    return ", ".join(ranges) or "none"
+
+
+def _pair_section(m: Match) -> str:
+    """One pair: its heading, the shared lines in words, the two codes side by side (shared code marked)."""
+    first, second = html.escape(m.first), html.escape(m.second)
+    code = table(
+        f"{m.exercise}: the code of {m.first} (left) and {m.second} (right), shared code marked",
+        [m.first, m.second],
+        [[Html(f"<pre>{m.first_html}</pre>"), Html(f"<pre>{m.second_html}</pre>")]],
+        row_headers=False,
+    )
+    return (
+        f"<section><h2>{html.escape(m.exercise)}: {first} / {second} "
+        f"({m.kind}), score {m.score:.2f}</h2>"
+        f"<p>Shared lines: {first} {_line_ranges(m.first_lines)}; "
+        f"{second} {_line_ranges(m.second_lines)}.</p>"
+        f"{code}</section>"
+    )
+
+
 def write_html(matches: list[Match], out: Path, threshold: float = DEFAULT_THRESHOLD) -> Path:
-    """The pairs at or above ``threshold``, highest first, the two codes side by side."""
+    """The pairs at or above ``threshold``, highest first, the two codes side by side.
+
+    An accessible page (:mod:`~movierec_instructor.report_page`): each pair is a section
+    under its ``h2``; the shared lines are named in words as well as marked (``<mark>``,
+    underlined as well as coloured) in the codes.
+    """
     shown = [m for m in matches if m.score >= threshold]
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>Similarity report</title>"
-        "<style>body{font-family:sans-serif}table{border-collapse:collapse;width:100%}"
-        "td{vertical-align:top;border:1px solid #ccc;padding:4px;width:50%}"
-        "pre{white-space:pre-wrap;margin:0}mark{background:#ffd54f}</style></head><body>",
-        f"<h1>Similarity report</h1><p>{len(shown)} of {len(matches)} compared pairs at or above "
-        f"{threshold:.2f}. Marked: code both share after names, literals and comments are "
-        "ignored. This report changes no grade.</p>",
-    ]
-    for m in shown:
-        parts.append(
-            f"<h2>{html.escape(m.exercise)}: {html.escape(m.first)} / {html.escape(m.second)} "
-            f"({m.kind}), score {m.score:.2f}</h2><table><tr>"
-            f"<td><pre>{m.first_html}</pre></td><td><pre>{m.second_html}</pre></td></tr></table>"
-        )
-    Path(out).write_text(add_csp("\n".join(parts)), encoding="utf-8")
+    summary = (
+        f"<p>{len(shown)} of {len(matches)} compared pairs at or above {threshold:.2f}. Marked "
+        "(highlighted and underlined): code both share after names, literals and comments are "
+        "ignored. This report changes no grade.</p>"
+    )
+    style = (
+        "table{width:100%;table-layout:fixed}td{width:50%}"
+        "mark{background:#ffe27a;color:#1b1b1b;text-decoration:underline;text-decoration-thickness:2px}"
+    )
+    body = "\n".join(_pair_section(m) for m in shown) or "<p>No pair is at or above the threshold.</p>"
+    Path(out).write_text(page("Similarity report", summary, body, style=style), encoding="utf-8")
     return Path(out)

@@ -3,7 +3,10 @@
 The page needs no network and runs no script: each chart is drawn to SVG here (vl-convert,
 as the course's own charts are) and its Vega-Lite specification is kept beside it in an
 inert ``<script type="application/vnd.vegalite+json">`` block for tools to read back.
-Failure details are students' outputs: escaped in the page, neutralised in the CSV.
+Each chart is an image named by its title (``role="img"``, a ``<title>``) and described in
+words by its caption (:func:`describe_pass_rates`, :func:`describe_histogram`); flagged checks
+are orange *and* labelled ``(flagged)``. The page is :mod:`~movierec_instructor.report_page`'s
+(WCAG 2.1 AA). Failure details are students' outputs: escaped in the page, neutralised in the CSV.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
-from movierec_instructor.integrity.untrusted import add_csp, write_csv
+from movierec_instructor.integrity.untrusted import write_csv
+from movierec_instructor.report_page import page, table
 from movierec_instructor.stats.item_analysis import (
     CheckStats,
     analyse,
@@ -37,13 +41,21 @@ COLUMNS = [
     "flag",
     "common_failures",
 ]
+# ok and flagged bars: 4.6:1 and 4.6:1 against the white background (WCAG 2.1 asks 3:1 of graphics).
+BAR_COLOURS = ["#4c78a8", "#c05600"]
+NUMERIC = {"points", "students", "passed", "pass_rate", "mean_points", "discrimination"}
+
+
+def check_label(s: CheckStats) -> str:
+    """A check's label in the charts: ``exercise: label``, with ``(flagged)`` before a flagged one."""
+    return ("(flagged) " if s.flag else "") + f"{s.check.exercise}: {s.check.label}"[:90]
 
 
 def pass_rate_chart(stats: list[CheckStats]) -> alt.Chart:
-    """One bar per check, sorted by pass rate (hardest first), flagged checks in orange."""
+    """One bar per check, sorted by pass rate (hardest first), flagged checks in orange and labelled so."""
     table = pd.DataFrame(
         {
-            "check": [f"{s.check.exercise}: {s.check.label}"[:90] for s in stats],
+            "check": [check_label(s) for s in stats],
             "pass rate": [round(s.pass_rate, 4) for s in stats],
             "flagged": ["flagged" if s.flag else "ok" for s in stats],
         }
@@ -53,11 +65,14 @@ def pass_rate_chart(stats: list[CheckStats]) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("pass rate:Q", title="share of students who passed", scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("check:N", title="check", sort=alt.EncodingSortField("pass rate", order="ascending")),
+            y=alt.Y(
+                "check:N",
+                title="check",
+                sort=alt.EncodingSortField("pass rate", order="ascending"),
+                axis=alt.Axis(labelLimit=320),
+            ),
             color=alt.Color(
-                "flagged:N",
-                title="flag",
-                scale=alt.Scale(domain=["ok", "flagged"], range=["#4c78a8", "#f58518"]),
+                "flagged:N", title="flag", scale=alt.Scale(domain=["ok", "flagged"], range=BAR_COLOURS)
             ),
         )
         .properties(width=420)
@@ -85,6 +100,59 @@ def _svg(chart: alt.Chart) -> str:
 def _spec_block(name: str, chart: alt.Chart) -> str:
     spec = json.dumps(chart.to_dict()).replace("</", "<\\/")
     return f'<script type="application/vnd.vegalite+json" data-chart="{html.escape(name)}">{spec}</script>'
+
+
+def describe_pass_rates(stats: list[CheckStats]) -> str:
+    """The pass-rate chart in words: what a bar is, the range of pass rates, the flagged checks."""
+    order = sorted(stats, key=lambda s: s.pass_rate)
+    students = max((s.students for s in stats), default=0)
+    text = (
+        f"One bar per check ({len(stats)} checks), as long as the share of the {students} students who "
+        f"passed it, hardest first: from {order[0].pass_rate:.0%} ({order[0].check.exercise}: "
+        f"{order[0].check.label}) to {order[-1].pass_rate:.0%} ({order[-1].check.exercise}: "
+        f"{order[-1].check.label})."
+    )
+    flagged = [f"{s.check.exercise}: {s.check.label} ({s.flag})" for s in stats if s.flag]
+    text += (
+        f" Flagged, in orange and labelled (flagged): {'; '.join(flagged)}."
+        if flagged
+        else " No check is flagged."
+    )
+    return text + " The table Per check below has every check's numbers."
+
+
+def describe_histogram(exercise: str, scores: list[float]) -> str:
+    """A histogram in words: how many students got each number of points in the exercise."""
+    counts = pd.Series(scores, dtype=float).round(2).value_counts().sort_index()
+    parts = [f"{n} with {points:g} point{'' if points == 1 else 's'}" for points, n in counts.items()]
+    return f"{exercise}: points per student, {len(scores)} students: {', '.join(parts)}."
+
+
+def chart_figure(index: int, name: str, chart: alt.Chart, words: str) -> str:
+    """A chart as an accessible figure: the SVG as an image named by its title, described by a caption.
+
+    Args:
+        index: the chart's number in the page (for the ids).
+        name: the chart's name in its Vega-Lite block (``data-chart``).
+        chart: the chart.
+        words: what the chart shows, in words (the figure's caption).
+
+    Returns:
+        ``<figure>``: the SVG (``role="img"``, a ``<title>``, described by the caption), the
+        inert Vega-Lite block, and the ``<figcaption>``.
+    """
+    title = chart.to_dict().get("title", name)
+    title = title.get("text", name) if isinstance(title, dict) else title
+    ids = f"chart-{index}-title", f"chart-{index}-caption"
+    svg = _svg(chart).replace(
+        "<svg ", f'<svg role="img" aria-labelledby="{ids[0]}" aria-describedby="{ids[1]}" ', 1
+    )
+    start = svg.index(">") + 1
+    svg = f'{svg[:start]}<title id="{ids[0]}">{html.escape(str(title))}</title>{svg[start:]}'
+    return (
+        f"<figure>{svg}{_spec_block(name, chart)}"
+        f'<figcaption id="{ids[1]}">{html.escape(words)}</figcaption></figure>'
+    )
 
 
 def write_stats(course: Path, assignment: str, out: Path | None = None) -> dict[str, Path]:
@@ -131,23 +199,22 @@ def write_stats(course: Path, assignment: str, out: Path | None = None) -> dict[
     paths["json"] = out / f"stats-{assignment}.json"
     paths["json"].write_text(as_json(stats), encoding="utf-8")
 
-    charts = [("pass rates", pass_rate_chart(stats))]
+    charts = [("pass rates", pass_rate_chart(stats), describe_pass_rates(stats))]
     charts += [
-        (f"exercise {e}", score_histogram(e, scores))
+        (f"exercise {e}", score_histogram(e, scores), describe_histogram(e, scores))
         for e, scores in exercise_scores(checks, results).items()
     ]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
-    figures = "".join(f"<figure>{_svg(chart)}{_spec_block(name, chart)}</figure>" for name, chart in charts)
-    page = (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(assignment)}: checks</title>"
-        "<style>body{font-family:sans-serif}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}"
-        "figure{display:inline-block;margin:8px}</style></head><body>"
-        f"<h1>{html.escape(assignment)}: what grading says about each check</h1>"
+    figures = "".join(chart_figure(i, *chart) for i, chart in enumerate(charts, 1))
+    summary = (
         f"<p>{len(results)} students. Discrimination: correlation of passing with the rest of the total; "
         "flagged checks are worth a look.</p>"
-        f"{figures}<table><tr>{head}</tr>{body}</table></body></html>"
     )
+    per_check = table(f"Per check: {assignment}", COLUMNS, rows, numeric=NUMERIC)
+    body = f"<h2>Charts</h2>{figures}<h2>Per check</h2>{per_check}"
+    style = (
+        "figure{display:inline-block;vertical-align:top;margin:8px;max-width:720px}figcaption{font-size:14px}"
+    )
+    text = page(f"{assignment}: what grading says about each check", summary, body, style=style)
     paths["html"] = out / f"stats-{assignment}.html"
-    paths["html"].write_text(add_csp(page), encoding="utf-8")
+    paths["html"].write_text(text, encoding="utf-8")
     return paths

@@ -6,5 +6,5 @@
 - ``student_mistakes``: mutants of a stated requirement (aggregation, tie order, clamps, NaN, seeds);
 - ``runner``: runs them in one kernel per assignment, as nbgrader grades;
 - ``kernel``: that kernel, and what it reports of each cell;
-- ``report``: text, HTML, JSON and the README's table.
+- ``report``: text, HTML (an accessible page), JSON and the README's table.
 """

@@ -8,6 +8,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+from movierec_instructor.report_page import page, table
 from movierec_instructor.strength.runner import ExerciseStrength, MutantResult
 
 COLUMNS = (
@@ -112,44 +113,52 @@ def text_report(strengths: list[ExerciseStrength]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _diff_html(result: MutantResult) -> str:
+    """The mutant's diff as HTML: removed and added lines shaded, and marked ``-``/``+`` as in any diff."""
+    lines = []
+    for line in diff(result):
+        kind = (
+            "add"
+            if line.startswith("+") and not line.startswith("+++")
+            else "del"
+            if line.startswith("-") and not line.startswith("---")
+            else ""
+        )
+        lines.append(f"<span class='{kind}'>{html.escape(line)}</span>" if kind else html.escape(line))
+    return "\n".join(lines)
+
+
 def html_report(strengths: list[ExerciseStrength]) -> str:
-    """The same as :func:`text_report`, as a page with coloured diffs."""
-    parts = [
-        "<!doctype html><meta charset='utf-8'><title>Test strength</title>",
-        "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}td:first-child{text-align:left}"
-        "pre{background:#f6f8fa;padding:6px}.add{background:#e6ffed}.del{background:#ffeef0}</style>",
-        "<h1>Test strength</h1><p>A mutant is a small change of the reference solution; the "
-        "exercise's visible and hidden tests kill it when they give it less than full points.</p>",
-        "<table><tr>" + "".join(f"<th>{c}</th>" for c in COLUMNS) + "</tr>",
+    """The same as :func:`text_report`, as an accessible page with shaded diffs.
+
+    The page (:mod:`~movierec_instructor.report_page`) has the table of exercises (a caption,
+    column and row headers), then one section per surviving or equivalent mutant: its key,
+    why it is equivalent, and its diff (lines marked ``-`` and ``+``, not by colour alone).
+    """
+    cells = [
+        [row[c] if c not in ("score", "named") else f"{row[c]:.0%}" for c in COLUMNS]
+        for row in rows(strengths)
     ]
-    for row in rows(strengths):
-        cells = [row[c] if c not in ("score", "named") else f"{row[c]:.0%}" for c in COLUMNS]
-        parts.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-    parts.append("</table>")
+    numeric = set(COLUMNS) - {"assignment", "exercise"}
+    parts = [table("Mutants per exercise and what became of them", COLUMNS, cells, numeric=numeric)]
     for s in strengths:
         for r in s.results:
             if r.killed:
                 continue
             title = "equivalent" if r.equivalent else "survived"
-            lines = []
-            for line in diff(r):
-                kind = (
-                    "add"
-                    if line.startswith("+") and not line.startswith("+++")
-                    else "del"
-                    if line.startswith("-") and not line.startswith("---")
-                    else ""
-                )
-                lines.append(
-                    f"<span class='{kind}'>{html.escape(line)}</span>" if kind else html.escape(line)
-                )
             why = f"<p>Why equivalent: {html.escape(r.equivalent)}</p>" if r.equivalent else ""
             parts.append(
-                f"<h2>{html.escape(s.exercise)}: {title}</h2><p><code>{html.escape(r.mutant.key)}</code>"
-                f"</p>{why}<pre>{chr(10).join(lines)}</pre>"
+                f"<section><h2>{html.escape(s.exercise)}: {title}</h2>"
+                f"<p><code>{html.escape(r.mutant.key)}</code></p>{why}<pre>{_diff_html(r)}</pre></section>"
             )
-    return "\n".join(parts)
+    summary = (
+        "<p>A mutant is a small change of the reference solution; the exercise's visible and hidden tests "
+        "kill it when they give it less than full points. Below the table, every mutant that was not "
+        "killed, with its diff: lines starting with - are the solution's, lines starting with + the "
+        "mutant's.</p>"
+    )
+    style = "pre{background:#f6f8fa;padding:6px}.add{background:#dcffe4}.del{background:#ffe3e6}"
+    return page("Test strength", summary, "\n".join(parts), style=style)
 
 
 def write_reports(strengths: list[ExerciseStrength], out: Path, name: str) -> dict[str, Path]:
