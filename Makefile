@@ -6,7 +6,7 @@ JUPYTER := $(VENV)/bin/jupyter
 # Graded and tested notebook runs hide progress bars (their output varies run to run).
 export MOVIEREC_PROGRESS ?= 0
 
-.PHONY: setup lab check test test-fast test-perturbed test-cluster-load test-colab test-oldest test-slurm test-strength test-browser lint bench course-time release solutions clean
+.PHONY: setup lab check test test-fast test-perturbed test-cluster-load test-colab test-oldest test-slurm test-strength test-browser test-a11y browser-tools lint bench course-time release solutions clean
 
 # Set-up, lab and tests live in scripts/course.py (so that Windows, conda and hub users, who
 # may have no make, run the same steps: `python scripts/course.py lab|test`). It reinstalls
@@ -34,11 +34,19 @@ test-fast:
 	$(PYTHON) scripts/course.py test-fast
 
 # What a student sees: every notebook run in JupyterLab (as `make lab` starts it) in headless
-# Chromium. Needs Debian's chromium (installed here when missing, as root) and playwright.
-test-browser: setup
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
-	$(PY) -m pip install --quiet -c constraints.txt playwright
+# Chromium, and the accessibility of the pages we write. Needs Debian's chromium (installed here
+# when missing, as root), playwright, and axe-core (bundled by axe-playwright-python).
+test-browser: browser-tools
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m pytest -q tests/browser
+
+# Only the accessibility tests: feedback, similarity, stats and test-strength pages made for
+# real, checked by axe-core (WCAG 2.1 A/AA and best practices) in headless Chromium.
+test-a11y: browser-tools
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m pytest -q $(sort $(shell find tests -name 'test_a11y*.py'))
+
+browser-tools: setup
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	$(PY) -m pip install --quiet -c constraints.txt playwright axe-playwright-python
 
 # The notebooks again under another float environment: oneDNN switched the other way, one
 # intra-op thread, PyTorch's scalar CPU kernels. Stored outputs must not depend on the CPU
