@@ -3,7 +3,6 @@
 Students never need it; ``make setup`` installs it for instructors and maintainers.
 
 - ``cli``: the ``movierec`` command, one small function per sub-command;
-- ``report_page``: the one accessible shell of the HTML reports (similarity, stats, test strength);
 - ``course``: tracks and assignments, executing solutions, the release, the hand-out;
 - ``grading``: one class run for every backend (the local worker pool, a Dask cluster),
   submissions, deadlines, the report and feedback;

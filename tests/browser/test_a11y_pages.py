@@ -1,16 +1,19 @@
 """The HTML pages the instructor package writes pass axe-core (WCAG 2.1 A and AA) in headless Chromium.
 
 ``make test-a11y`` runs this (``make test-browser`` too); ``make test`` does not, since it
-needs a browser. Each page is made for real: a toy class of five is graded with nbgrader in
-the sandbox (one late, one whose answer raises, two who hand in the same code), then
-``movierec feedback``, ``movierec stats`` and the similarity report that ``movierec
-autograde`` writes; the test-strength report is written from runner results of mutants that
-the real mutation operators make of a real solution cell.
+needs a browser. Each page is made for real: a toy class of five is graded with nbgrader
+(``movierec autograde``, outside the sandbox: the pages do not depend on it), one student
+late, one whose answer raises, two who hand in the same code; then ``movierec feedback``,
+``movierec stats`` and the similarity report that ``movierec autograde`` writes. The
+test-strength report is written from runner results of mutants that the real mutation
+operators make of a real solution cell (running them would add minutes and no markup).
 
 Each page is opened from disk with its Content-Security-Policy in force (axe is evaluated
-by the browser's debugging protocol, which the policy does not govern), and axe-core (the
-copy bundled by ``axe-playwright-python``) checks it against the WCAG 2.0/2.1 A and AA rules
-and its best practices. A failure lists each violation's rule, impact, help and the nodes.
+through the browser's debugging protocol, which the policy does not govern), and axe-core (the
+copy bundled by ``axe-playwright-python``) checks it against the WCAG 2.0/2.1 A and AA rules,
+then those and its best practices. A failure lists each violation's rule, impact, help and
+nodes. What axe has no rule for (captions, scoped headers, charts described in words, one
+``h1``, the policy, no request) is read from the page in the browser.
 """
 
 from __future__ import annotations

@@ -38,8 +38,8 @@ from copydetect.utils import highlight_overlap
 from movierec_helpers.exercises.graded import EXERCISE_OF_FUNCTION
 from movierec_helpers.exercises.reference import library_answers
 from movierec_helpers.tracks import FRAMEWORK_MODULES, SHARED, module_track
+from movierec_instructor.integrity.report_page import Html, page, table
 from movierec_instructor.integrity.untrusted import write_csv as write_csv_file
-from movierec_instructor.report_page import Html, page, table
 
 NOISE = 12  # k: fingerprints cover this many characters of normalized code
 WINDOW = 4  # winnowing window (guarantee threshold = NOISE + WINDOW - 1)
@@ -270,7 +270,7 @@ def _pair_section(m: Match) -> str:
 def write_html(matches: list[Match], out: Path, threshold: float = DEFAULT_THRESHOLD) -> Path:
     """The pairs at or above ``threshold``, highest first, the two codes side by side.
 
-    An accessible page (:mod:`~movierec_instructor.report_page`): each pair is a section
+    An accessible page (:mod:`~movierec_instructor.integrity.report_page`): each pair is a section
     under its ``h2``; the shared lines are named in words as well as marked (``<mark>``,
     underlined as well as coloured) in the codes.
     """

@@ -5,8 +5,9 @@ as the course's own charts are) and its Vega-Lite specification is kept beside i
 inert ``<script type="application/vnd.vegalite+json">`` block for tools to read back.
 Each chart is an image named by its title (``role="img"``, a ``<title>``) and described in
 words by its caption (:func:`describe_pass_rates`, :func:`describe_histogram`); flagged checks
-are orange *and* labelled ``(flagged)``. The page is :mod:`~movierec_instructor.report_page`'s
-(WCAG 2.1 AA). Failure details are students' outputs: escaped in the page, neutralised in the CSV.
+are orange *and* labelled ``(flagged)``. The page is
+:mod:`~movierec_instructor.integrity.report_page`'s (WCAG 2.1 AA). Failure details are
+students' outputs: escaped in the page, neutralised in the CSV.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
+from movierec_instructor.integrity.report_page import page, table
 from movierec_instructor.integrity.untrusted import write_csv
-from movierec_instructor.report_page import page, table
 from movierec_instructor.stats.item_analysis import (
     CheckStats,
     analyse,

@@ -8,7 +8,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from movierec_instructor.report_page import page, table
+from movierec_instructor.integrity.report_page import page, table
 from movierec_instructor.strength.runner import ExerciseStrength, MutantResult
 
 COLUMNS = (
@@ -131,9 +131,9 @@ def _diff_html(result: MutantResult) -> str:
 def html_report(strengths: list[ExerciseStrength]) -> str:
     """The same as :func:`text_report`, as an accessible page with shaded diffs.
 
-    The page (:mod:`~movierec_instructor.report_page`) has the table of exercises (a caption,
-    column and row headers), then one section per surviving or equivalent mutant: its key,
-    why it is equivalent, and its diff (lines marked ``-`` and ``+``, not by colour alone).
+    The page (:mod:`~movierec_instructor.integrity.report_page`) has the table of exercises (a
+    caption, column and row headers), then one section per surviving or equivalent mutant: its
+    key, why it is equivalent, and its diff (lines marked ``-`` and ``+``, not by colour alone).
     """
     cells = [
         [row[c] if c not in ("score", "named") else f"{row[c]:.0%}" for c in COLUMNS]
