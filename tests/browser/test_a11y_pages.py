@@ -332,6 +332,7 @@ def _header(path: Path) -> str:
     return path.read_text(encoding="utf-8").split("<header", 1)[1].split("</header>", 1)[0]
 
 
+@pytest.mark.slow
 def test_late_line_and_scores_are_in_the_feedback_header(pages):
     header = _header(pages["feedback-late"])
     assert "submitted 26 h late: -20%" in header and "Late submission penalty (Score: -0.8)" in header
