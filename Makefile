@@ -6,7 +6,7 @@ JUPYTER := $(VENV)/bin/jupyter
 # Graded and tested notebook runs hide progress bars (their output varies run to run).
 export MOVIEREC_PROGRESS ?= 0
 
-.PHONY: setup lab check test test-fast test-perturbed test-cluster-load test-colab test-oldest test-slurm test-strength test-browser test-a11y browser-tools lint bench course-time release solutions clean
+.PHONY: setup lab notebook check test test-fast test-perturbed test-cluster-load test-colab test-oldest test-slurm test-strength test-browser test-a11y browser-tools lint bench course-time release solutions clean
 
 # Set-up, lab and tests live in scripts/course.py (so that Windows, conda and hub users, who
 # may have no make, run the same steps: `python scripts/course.py lab|test`). It reinstalls
@@ -16,6 +16,10 @@ setup:
 
 lab:
 	$(PYTHON) scripts/course.py lab
+
+# The same course in Jupyter Notebook 7 (recommended with a screen reader).
+notebook:
+	$(PYTHON) scripts/course.py notebook
 
 # Before handing in: run a notebook as grading will (make check NOTEBOOK=notebooks/02_.../02_....ipynb).
 check:

@@ -1,6 +1,7 @@
 """The course's two commands without `make`: set up and open the lab, or set up and test.
 
     python scripts/course.py lab      # Windows: py scripts\\course.py lab
+    python scripts/course.py notebook # the same course in Jupyter Notebook 7 (screen readers)
     python scripts/course.py test
     python scripts/course.py setup    # only the environment (.venv), the kernel and the lab settings
     python scripts/course.py check NOTEBOOK   # run a notebook as grading will, before handing it in
@@ -79,11 +80,17 @@ def check_python() -> None:
         )
 
 
+TRACK_EXTRAS = {"tensorflow": "tensorflow", "pytorch": "torch"}
+
+
 def extras() -> list[str]:
-    """The course's extras: the lab and the test tools, and ``torch`` when it holds the PyTorch track."""
+    """The course's extras: the lab and the test tools, and one framework per track of ``course.toml``.
+
+    A course of the PyTorch track installs no TensorFlow, and the other way round.
+    """
     config = ROOT / "course.toml"
     tracks = tomllib.loads(config.read_text()).get("tracks", []) if config.exists() else ["tensorflow"]
-    return ["lab", "dev"] + (["torch"] if "pytorch" in tracks else [])
+    return ["lab", "dev"] + [TRACK_EXTRAS[t] for t in TRACK_EXTRAS if t in tracks]
 
 
 def setup() -> Path:
@@ -123,6 +130,16 @@ def lab() -> int:
     return subprocess.call(
         [str(venv_bin() / "jupyter"), "lab", "--notebook-dir=notebooks", *options], cwd=ROOT, env=env
     )
+
+
+def notebook() -> int:
+    """Sets up, then opens the course in Jupyter Notebook 7 (one document per tab; screen-reader friendly)."""
+    setup()
+    options = ["--notebook-dir=notebooks"]
+    if os.name != "nt" and os.geteuid() == 0:
+        options.append("--allow-root")
+    env = {**os.environ, "MOVIEREC_PROGRESS": "1"}
+    return subprocess.call([str(venv_bin() / "jupyter"), "notebook", *options], cwd=ROOT, env=env)
 
 
 def _test_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -245,7 +262,7 @@ def test_colab() -> int:
             what="Installing Colab's versions",
         )
     done = subprocess.run(
-        [str(python), "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-", "-e", "."],
+        [str(python), "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-", "-e", ".[tensorflow]"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -270,7 +287,7 @@ def test_colab() -> int:
         f"installing the course changes none of Colab's {len(baseline)} packages "
         f"(adds {', '.join(sorted(n for n in changed if n != 'movierec')) or 'nothing'})"
     )
-    _run([python, "-m", "pip", "install", "--quiet", "-e", "."], what="Installing the course")
+    _run([python, "-m", "pip", "install", "--quiet", "-e", ".[tensorflow]"], what="Installing the course")
     return subprocess.call(
         [str(python), "tests/compat/run_notebooks.py", "--kernel", "python3", "--track", "tensorflow"],
         cwd=ROOT,
@@ -299,7 +316,7 @@ def test_oldest() -> int:
             "--resolution",
             "lowest-direct",
             "-e",
-            ".",
+            ".[tensorflow]",
         ],
         what="Installing the course at its floors",
     )
@@ -307,7 +324,8 @@ def test_oldest() -> int:
         [str(python), "-m", "pip", "list", "--format", "json"], capture_output=True, text=True
     )
     versions = {p["name"].lower(): p["version"] for p in json.loads(listed.stdout)}
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = project["dependencies"] + project["optional-dependencies"]["tensorflow"]
     names = [d.split(">")[0].split("=")[0].strip().lower() for d in declared]
     print("floors installed: " + ", ".join(f"{n} {versions.get(n, '?')}" for n in names))
     return subprocess.call(
@@ -340,6 +358,7 @@ def main(argv: list[str]) -> int:
     commands = {
         "setup": lambda: setup() and 0,
         "lab": lab,
+        "notebook": notebook,
         "lint": lint,
         "test": test,
         "test-fast": lambda: test(fast=True),

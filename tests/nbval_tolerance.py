@@ -50,6 +50,8 @@ TEXT_REL = 0.0005
 LAYOUT_SPREAD = 1.5  # the spread of a map coordinate may change by at most this factor
 VEGALITE = re.compile(r"^application/vnd\.vegalite\.v\d+\+json$")
 DECIMAL = re.compile(r"(?<![\w.])-?\d+\.\d+(?:[eE][-+]?\d+)?")
+NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?")
+BASE64_IMAGE = re.compile(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=\s]+")
 
 
 class Mismatch(AssertionError):
@@ -80,7 +82,7 @@ def _datasets(spec: dict) -> list[tuple[str | None, list]]:
 
 def _without_data(spec: dict, names: list[str | None]) -> str:
     """The spec as text with its data removed and dataset names replaced by positions."""
-    text = json.dumps({k: v for k, v in spec.items() if k != "datasets"}, sort_keys=True)
+    text = json.dumps({k: v for k, v in spec.items() if k not in ("datasets", "description")}, sort_keys=True)
     for i, name in enumerate(names):
         if name:
             text = text.replace(json.dumps(name), json.dumps(f"dataset-{i}"))
@@ -162,6 +164,7 @@ def compare_vegalite(ref: dict, test: dict) -> None:
         raise Mismatch(f"chart has {len(test_sets)} datasets, the stored chart {len(ref_sets)}")
     if _without_data(ref, [n for n, _ in ref_sets]) != _without_data(test, [n for n, _ in test_sets]):
         raise Mismatch("chart specification (marks, encodings, fields, parameters) differs")
+    compare_description(ref.get("description", ""), test.get("description", ""))
     layout = set(ref.get("usermeta", {}).get("movierec", {}).get("layout_fields", []))
     timing = frozenset(ref.get("usermeta", {}).get("movierec", {}).get("timing_fields", []))
     for i, ((_, a), (_, b)) in enumerate(zip(ref_sets, test_sets)):
@@ -189,6 +192,23 @@ def compare_text(ref: str, test: str) -> None:
                 f"number {b} differs from stored {a} by more than one unit in the last "
                 f"digit or rel {TEXT_REL}"
             )
+
+
+def compare_description(ref: str, test: str) -> None:
+    """Raises :class:`Mismatch` unless two chart descriptions agree as the charts' data must.
+
+    A description quotes the chart's data (ranges, first and last values), so its numbers get
+    the chart data's tolerance (``FLOAT_REL``/``FLOAT_ABS``); the words must be equal. An
+    embedded image (``data:image/png;base64,...``) is a picture of the same data: skipped.
+    """
+    ref, test = BASE64_IMAGE.sub("data:image", ref), BASE64_IMAGE.sub("data:image", test)
+    if NUMBER.sub("#", ref) != NUMBER.sub("#", test):
+        raise Mismatch("chart description differs beyond its numbers")
+    for a, b in zip(NUMBER.findall(ref), NUMBER.findall(test)):
+        x, y = float(a.replace(",", "")), float(b.replace(",", ""))
+        unit = _last_digit_unit(a) if "." in a else 1.0
+        if not math.isclose(x, y, rel_tol=FLOAT_REL, abs_tol=FLOAT_ABS) and abs(x - y) > unit:
+            raise Mismatch(f"number {b} in a chart description differs from stored {a} beyond FLOAT_REL")
 
 
 # ---------------------------------------------------------------- nbval hook
@@ -220,10 +240,13 @@ def reconcile(ref_outputs: list, test_outputs: list) -> list[str]:
                     problems.append(f"stdout: {exc}")
             continue
         ref_data, test_data = ref.get("data", {}), test.get("data", {})
+        chart = "image/png" in ref_data or any(VEGALITE.match(mime) for mime in ref_data)
         for mime in set(ref_data) & set(test_data):
             try:
                 if VEGALITE.match(mime):
                     compare_vegalite(ref_data[mime], test_data[mime])
+                elif chart and mime in ("text/plain", "text/html"):  # a chart's description in words
+                    compare_description(_text(ref_data[mime]), _text(test_data[mime]))
                 elif mime in ("text/plain", "text/html"):
                     compare_text(_text(ref_data[mime]), _text(test_data[mime]))
                 else:

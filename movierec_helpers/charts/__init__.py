@@ -6,9 +6,14 @@ functions from here.
 - :mod:`~movierec_helpers.charts.interactive`: Altair charts of ratings, embeddings and neighbours;
 - :mod:`~movierec_helpers.charts.training`: Matplotlib training curves;
 - :mod:`~movierec_helpers.charts.retrieval`: recall against cost and speed, catalogue growth;
-- :mod:`~movierec_helpers.charts.tradeoffs`: metrics against a re-ranking parameter.
+- :mod:`~movierec_helpers.charts.tradeoffs`: metrics against a re-ranking parameter;
+- :mod:`~movierec_helpers.charts.describe`: every chart and figure described in words (its
+  ``description`` and text fallback), made from its own spec and data;
+- :mod:`~movierec_helpers.charts.export`: ``save_chart``, SVG and PNG files that keep the description.
 """
 
+from movierec_helpers.charts.describe import describe_figure, describe_vegalite, text_fallback
+from movierec_helpers.charts.export import save_chart
 from movierec_helpers.charts.interactive import (
     embedding_norm_chart,
     embedding_scatter,
@@ -23,6 +28,10 @@ from movierec_helpers.charts.retrieval import catalogue_scaling_chart, recall_co
 from movierec_helpers.charts.tradeoffs import tradeoff_chart
 
 __all__ = [
+    "describe_figure",
+    "describe_vegalite",
+    "save_chart",
+    "text_fallback",
     "catalogue_scaling_chart",
     "recall_cost_chart",
     "tradeoff_chart",

@@ -13,12 +13,29 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from movierec_helpers.charts.describe import describe_vegalite, text_fallback
 from movierec_helpers.data.tables import rating_statistics
 
 JUPYTERLAB_MIMETYPE = "application/vnd.vegalite.v5+json"
 # Three panels side by side, with their axes and category labels, fit JupyterLab's output
 # area (about 1230 px wide on a 1600 px window with the file browser open).
 HISTOGRAM_WIDTH = 250
+# Okabe and Ito's palette: told apart with every common colour-vision deficiency (the
+# yellow last: it is faint on white). Series also differ by shape and dash, never by colour alone.
+SERIES_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+DASHES = [[1, 0], [6, 3], [2, 2], [8, 2, 2, 2], [4, 4], [1, 3]]
+
+
+def series_encodings(field: str, title: str | None = None) -> dict:
+    """Colour, point shape and line dash of one series field: a series is never told by colour alone."""
+    title = title or field
+    return {
+        "color": alt.Color(field, title=title, scale=alt.Scale(range=SERIES_COLOURS)),
+        "shape": alt.Shape(field, title=title),
+        "strokeDash": alt.StrokeDash(field, title=title, scale=alt.Scale(range=DASHES)),
+    }
+
+
 SELECTOR_WIDTH = 200
 
 
@@ -31,10 +48,17 @@ def _jupyterlab_renderer(spec: dict, **_) -> tuple[dict, dict]:
     which JupyterLab 4 does not render (it knows the v3-v5 "+json" types). The charts
     here use nothing beyond Vega-Lite 5, so they are sent as that type. They are drawn as
     SVG (the output's ``embed_options``): crisp at any zoom, and their marks can be inspected.
+    Each chart says what it shows in words (:mod:`movierec_helpers.charts.describe`): in its
+    ``description`` (Vega reads it out as the SVG's ``aria-label``) and as the text/plain
+    fallback that a screen reader, a terminal or a front end without Vega-Lite shows.
     """
     spec = {**spec, "$schema": "https://vega.github.io/schema/vega-lite/v5.json"}
-    bundle = {JUPYTERLAB_MIMETYPE: spec, "text/plain": "<Altair chart: open in JupyterLab to see it>"}
-    return bundle, {JUPYTERLAB_MIMETYPE: {"embed_options": {"renderer": "svg"}}}
+    text = text_fallback(spec)
+    spec["description"] = describe_vegalite(spec)
+    bundle = {JUPYTERLAB_MIMETYPE: spec, "text/plain": text}
+    # No actions menu: its "..." summary has no accessible name (axe-core: summary-name), and its
+    # "Save as SVG/PNG" drops the description; charts.save_chart keeps it.
+    return bundle, {JUPYTERLAB_MIMETYPE: {"embed_options": {"renderer": "svg", "actions": False}}}
 
 
 def enable_offline_renderer() -> None:
@@ -284,6 +308,6 @@ def training_curves(histories: Mapping[str, pd.DataFrame], metric: str, title: s
         .encode(
             x=alt.X("epoch:O", title="epoch"),
             y=alt.Y(f"{metric}:Q", title=title, scale=alt.Scale(zero=False)),
-            color="model:N",
+            **series_encodings("model:N", "model"),
         )
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from movierec_helpers.charts.interactive import rounded
+from movierec_helpers.charts.interactive import rounded, series_encodings
 
 
 def recall_cost_chart(measurements: pd.DataFrame) -> alt.HConcatChart:
@@ -31,7 +31,7 @@ def recall_cost_chart(measurements: pd.DataFrame) -> alt.HConcatChart:
         .mark_line(point=True)
         .encode(
             y=alt.Y("recall@10:Q", title="recall@10 against exact search", scale=alt.Scale(zero=False)),
-            color=alt.Color("M:O", title="M (neighbours per node)"),
+            **series_encodings("M:N", "M (neighbours per node)"),
             tooltip=["M:O", "ef_search:Q", "recall@10:Q", "distances per query:Q", "queries per second:Q"],
         )
     )
@@ -70,7 +70,7 @@ def catalogue_scaling_chart(table: pd.DataFrame) -> alt.Chart:
             y=alt.Y(
                 "ms per query:Q", title="milliseconds per query (this machine)", scale=alt.Scale(type="log")
             ),
-            color=alt.Color("method:N", title="search"),
+            **series_encodings("method:N", "search"),
         )
         .properties(width=360, usermeta={"movierec": {"timing_fields": ["ms per query"]}})
     )

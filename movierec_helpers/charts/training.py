@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+
+from movierec_helpers.charts.describe import describe_figure
 
 
 def training_figure(
@@ -47,13 +52,31 @@ def training_figure(
     return fig
 
 
+def figure_bundle(fig: plt.Figure) -> tuple[dict, dict]:
+    """A figure as a notebook output that says what it shows: PNG, an ``<img>`` with alt text, and text.
+
+    The PNG also carries the description in its metadata (``Description``), so a saved copy
+    keeps it. Front ends that render HTML show the ``<img>`` with its ``alt``; the others the
+    PNG; terminals and screen readers the text.
+    """
+    description = describe_figure(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=72, metadata={"Description": description, "Software": None})
+    png = base64.b64encode(buffer.getvalue()).decode("ascii")
+    width, height = (int(v) for v in fig.get_size_inches() * 72)
+    img = f'<img src="data:image/png;base64,{png}" alt="{html.escape(description)}" width="{width}">'
+    bundle = {"text/html": img, "image/png": png, "text/plain": description}
+    return bundle, {"image/png": {"width": width, "height": height}}
+
+
 def show_figure(fig: plt.Figure) -> None:
-    """Displays a figure in a notebook (once) and releases it."""
+    """Displays a figure in a notebook (once, described in words: :func:`figure_bundle`) and releases it."""
     try:
         from IPython import get_ipython
         from IPython.display import display
 
         if get_ipython() is not None:
-            display(fig)
+            bundle, metadata = figure_bundle(fig)
+            display(bundle, metadata=metadata, raw=True)
     finally:
         plt.close(fig)

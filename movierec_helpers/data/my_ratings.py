@@ -7,6 +7,7 @@ user's recommendations. Without a file, notebooks use an existing user.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +78,11 @@ def add_my_ratings(data: MovieLens, my_ratings: pd.DataFrame) -> tuple[MovieLens
     return MovieLens(ratings=ratings, movies=data.movies, users=users, variant=data.variant), user_id
 
 
+def _status(message: str) -> str:
+    """The form's status line, announced by screen readers when it changes (a live region)."""
+    return f'<p role="status" aria-live="polite">{html.escape(message)}</p>'
+
+
 def rating_form(movies: pd.DataFrame, path: str | Path = "my_ratings.csv"):
     """An ipywidgets form: search a title, pick a rating, save to ``path``.
 
@@ -87,15 +93,24 @@ def rating_form(movies: pd.DataFrame, path: str | Path = "my_ratings.csv"):
 
     path = Path(path)
     saved = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["title", "rating"])
-    search = widgets.Combobox(placeholder="type a title", options=tuple(movies["title"]), ensure_option=True)
-    stars = widgets.IntSlider(value=4, min=1, max=5, description="rating")
-    add = widgets.Button(description="save rating")
-    status = widgets.Label()
+    # Usable with the keyboard alone: every control is labelled and reached with Tab (title,
+    # then rating with the arrow keys, then Enter on the button); the result is announced.
+    wide = {"description_width": "initial"}
+    search = widgets.Combobox(
+        placeholder="type part of a title, then pick it",
+        options=tuple(movies["title"]),
+        ensure_option=True,
+        description="movie title",
+        style=wide,
+    )
+    stars = widgets.IntSlider(value=4, min=1, max=5, description="rating (1-5 stars)", style=wide)
+    add = widgets.Button(description="save rating", tooltip=f"save the rating to {path.name}")
+    status = widgets.HTML(value=_status(""))
 
     def on_add(_):
         nonlocal saved
         if not search.value:
-            status.value = "Pick a title from the list: type part of it, then choose the full title."
+            status.value = _status("Pick a title from the list: type part of it, then choose the full title.")
             return
         saved = pd.concat(
             [
@@ -104,7 +119,7 @@ def rating_form(movies: pd.DataFrame, path: str | Path = "my_ratings.csv"):
             ]
         )
         saved.to_csv(path, index=False)
-        status.value = (
+        status.value = _status(
             f"saved {search.value}: {stars.value} ({len(saved)} ratings in {path}). "
             "Run this cell and the ones below again to see your recommendations."
         )

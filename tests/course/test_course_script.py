@@ -43,3 +43,19 @@ def test_reinstall_only_when_the_install_files_change(script, tmp_path, monkeypa
     assert script._fingerprint() == before
     (tmp_path / "constraints.txt").write_text((ROOT / "constraints.txt").read_text() + "extra==1.0\n")
     assert script._fingerprint() != before
+
+
+@pytest.mark.parametrize(
+    ("tracks", "expected"),
+    [
+        ('["pytorch"]', ["lab", "dev", "torch"]),
+        ('["tensorflow"]', ["lab", "dev", "tensorflow"]),
+        ('["tensorflow", "pytorch"]', ["lab", "dev", "tensorflow", "torch"]),
+        (None, ["lab", "dev", "tensorflow"]),
+    ],
+)
+def test_a_course_installs_only_its_tracks_frameworks(script, tmp_path, monkeypatch, tracks, expected):
+    if tracks is not None:
+        (tmp_path / "course.toml").write_text(f"tracks = {tracks}\n")
+    monkeypatch.setattr(script, "ROOT", tmp_path)
+    assert script.extras() == expected

@@ -15,7 +15,9 @@ def _normalise(requirement: str) -> tuple[str, str]:
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    declared = project["dependencies"] + extras["lab"] + extras["dev"] + extras["torch"]
+    declared = (
+        project["dependencies"] + extras["lab"] + extras["dev"] + extras["tensorflow"] + extras["torch"]
+    )
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     conda_pins = [d for d in pip_section if not d.startswith("-e")]
@@ -38,6 +40,7 @@ def test_constraints_pin_every_direct_dependency():
         project["dependencies"]
         + extras["lab"]
         + extras["dev"]
+        + extras["tensorflow"]
         + extras["torch"]
         + [r for r in instructor["dependencies"] if _normalise(r)[0] not in own]
     ):
@@ -78,3 +81,12 @@ def test_ci_entry_points_call_the_readme_test_command():
         "Linux x86-64 and macOS arm64"
     )
     assert command in [step.get("run") for step in job["steps"]]
+
+
+def test_each_track_is_an_extra_and_the_shared_library_needs_neither():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    base = {_normalise(r)[0] for r in project["dependencies"]}
+    assert not base & {"tensorflow", "keras", "torch", "tf-keras"}, "a framework in the shared dependencies"
+    extras = project["optional-dependencies"]
+    assert {_normalise(r)[0] for r in extras["tensorflow"]} == {"tensorflow", "keras"}
+    assert {_normalise(r)[0] for r in extras["torch"]} == {"torch"}

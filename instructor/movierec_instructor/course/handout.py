@@ -30,16 +30,20 @@ from movierec_instructor.course import assignments, course_tracks
 
 STUDENT_MAKEFILE = """\
 # movierec (student hand-out): make lab opens the course, make test checks the set-up.
-# Without make (Windows): python scripts/course.py lab | test | check NOTEBOOK
+# Without make (Windows): python scripts/course.py lab | notebook | test | check NOTEBOOK
 PYTHON ?= python3
 
-.PHONY: setup lab test check
+.PHONY: setup lab notebook test check
 
 setup:
 \t$(PYTHON) scripts/course.py setup
 
 lab:
 \t$(PYTHON) scripts/course.py lab
+
+# The same course in Jupyter Notebook 7 (recommended with a screen reader).
+notebook:
+\t$(PYTHON) scripts/course.py notebook
 
 test:
 \t$(PYTHON) scripts/course.py test

@@ -165,7 +165,9 @@ def test_offline_renderer_draws_svg_with_the_v5_mimetype(ml100k):
     finally:
         alt.renderers.enable("default")
     assert bundle["application/vnd.vegalite.v5+json"]["$schema"].endswith("/v5.json")
-    assert metadata == {"application/vnd.vegalite.v5+json": {"embed_options": {"renderer": "svg"}}}
+    assert metadata == {
+        "application/vnd.vegalite.v5+json": {"embed_options": {"renderer": "svg", "actions": False}}
+    }
 
 
 def test_movie_histograms_slice_by_genre(ml100k):
