@@ -94,7 +94,7 @@ def rating_form(movies: pd.DataFrame, path: str | Path = "my_ratings.csv"):
     path = Path(path)
     saved = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["title", "rating"])
     # Usable with the keyboard alone: every control is labelled and reached with Tab (title,
-    # then rating with the arrow keys, then Enter on the button); the result is announced.
+    # then the rating with the arrow keys, then Enter on the button); the result is announced.
     wide = {"description_width": "initial"}
     search = widgets.Combobox(
         placeholder="type part of a title, then pick it",
@@ -103,7 +103,10 @@ def rating_form(movies: pd.DataFrame, path: str | Path = "my_ratings.csv"):
         description="movie title",
         style=wide,
     )
-    stars = widgets.IntSlider(value=4, min=1, max=5, description="rating (1-5 stars)", style=wide)
+    # A drop-down, not a slider: ipywidgets' slider moves 10% of its range per arrow key, which on
+    # 1-5 stars rounds back to where it was, so arrow keys could not change it.
+    choices = [(f"{n} star{'s' if n > 1 else ''}", n) for n in range(1, 6)]
+    stars = widgets.Dropdown(options=choices, value=4, description="rating", style=wide)
     add = widgets.Button(description="save rating", tooltip=f"save the rating to {path.name}")
     status = widgets.HTML(value=_status(""))
 
