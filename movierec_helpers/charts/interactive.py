@@ -57,7 +57,8 @@ def _jupyterlab_renderer(spec: dict, **_) -> tuple[dict, dict]:
     spec["description"] = describe_vegalite(spec)
     # The description speaks for the chart; the marks (up to 1,682 points) and axes stay out of
     # the accessibility tree rather than being announced one by one, some without a name.
-    spec["config"] = {**spec.get("config", {}), "aria": False}
+    config = spec.get("config", {})
+    spec["config"] = {**config, "aria": False, "mark": {**config.get("mark", {}), "aria": False}}
     bundle = {JUPYTERLAB_MIMETYPE: spec, "text/plain": text}
     # No actions menu: its "..." summary has no accessible name (axe-core: summary-name), and its
     # "Save as SVG/PNG" drops the description; charts.save_chart keeps it.
