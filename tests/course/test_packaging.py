@@ -2,6 +2,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,3 +91,50 @@ def test_each_track_is_an_extra_and_the_shared_library_needs_neither():
     extras = project["optional-dependencies"]
     assert {_normalise(r)[0] for r in extras["tensorflow"]} == {"tensorflow", "keras"}
     assert {_normalise(r)[0] for r in extras["torch"]} == {"torch"}
+
+
+def _closure(requirements: list[str]) -> set[str]:
+    """Every distribution a set of requirements pulls in, read from the installed metadata (offline)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    done: set[tuple[str, str]] = set()
+    pending = [(Requirement(r), "") for r in requirements]
+    while pending:
+        requirement, extra = pending.pop()
+        if requirement.marker and not requirement.marker.evaluate({"extra": extra}):
+            continue
+        name = requirement.name.lower().replace("_", "-")
+        wanted = {(name, e) for e in requirement.extras} | {(name, "")}
+        if wanted <= done:
+            continue
+        done |= wanted
+        try:
+            requires = metadata.requires(requirement.name) or []
+        except metadata.PackageNotFoundError:
+            continue  # an optional platform package (e.g. a CUDA wheel) not installed here
+        pending += [(Requirement(line), e) for line in requires for e in {""} | set(requirement.extras)]
+    return {name for name, _ in done}
+
+
+@pytest.mark.parametrize(
+    ("track", "extra", "absent"),
+    [("pytorch", "torch", {"tensorflow", "keras", "tf-keras"}), ("tensorflow", "tensorflow", {"torch"})],
+)
+def test_a_track_course_installs_no_other_framework(track, extra, absent):
+    """What `make` installs for a one-track course folder, followed through every dependency."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    instructor = tomllib.loads((ROOT / "instructor/pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    own = {"movierec"}
+    requirements = (
+        project["dependencies"]
+        + extras["lab"]
+        + extras["dev"]
+        + extras[extra]
+        + [r for r in instructor["dependencies"] if _normalise(r)[0] not in own]
+    )
+    installed = _closure(requirements)
+    assert extra in installed, f"the {track} course installs its framework"
+    assert not installed & absent, f"the {track} course pulls in {sorted(installed & absent)}"
