@@ -1,12 +1,14 @@
 """CFModel for the PyTorch track: the course's training loop over PyTorch tensors.
 
-Same API as the TensorFlow :class:`movierec_helpers.models.tensorflow.cfmodel.CFModel` (named
-embeddings, a loss closure, metric groups, ``train``/``evaluate``/``history``); the loop
-itself, logging, divergence and charts are shared
+It trains a ``torch.nn.Module`` with a loss and metric groups that take the module
+(``CFModel(module, loss, metrics)``), or, as the TensorFlow track's
+:class:`movierec_helpers.models.tensorflow.cfmodel.CFModel` does, named tensors and closures. Each
+step is the loop a PyTorch user writes (``zero_grad``, the loss, ``backward``, ``step``) with the
+losses kept on the device until a logging point; logging, divergence and charts are shared
 (:class:`~movierec_helpers.models.training_loop.TrainingLoop`). Steps run eagerly: on the
 course's models ``torch.compile`` gains less per step than its first compilation costs
 (``make bench`` measures both; ``compile=True`` turns it on). Tensors live where the caller
-puts them; :func:`default_device` is a GPU when PyTorch sees one.
+puts them; :func:`~movierec_helpers.models.torch.device.default_device` is the course's rule.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
+from movierec_helpers.models.torch.device import default_device
 from movierec_helpers.models.training_loop import TrainingDivergedError, TrainingLoop
 
-__all__ = ["CFModel", "TrainingDivergedError", "default_device"]
+__all__ = ["CFModel", "TrainingDivergedError", "default_device", "module_embeddings"]
 
 
 class FrameworkClash(ImportError):
@@ -48,24 +51,23 @@ _load_compiler_before_tensorflow()
 # instead of crashing the kernel later (PyTorch leaves the checks off by default).
 torch.sparse.check_sparse_tensor_invariants.enable()
 
-LossFn = Callable[[], torch.Tensor]
-
-
-def default_device() -> torch.device:
-    """``cuda`` when PyTorch sees a GPU, else ``cpu``."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+LossFn = Callable[..., torch.Tensor]
 
 
 class CFModel(TrainingLoop):
     """A collaborative-filtering model over PyTorch tensors, trained by gradient descent.
 
     Args:
-        embedding_vars: name -> leaf tensor that requires gradients (a
-            ``torch.nn.Parameter``), e.g. ``{"user_id": U, "movie_id": V}``.
-        loss: callable with no arguments returning the scalar loss tensor to minimise.
+        embedding_vars: a ``torch.nn.Module`` (its embeddings are the weights of its
+            ``nn.Embedding`` children and its own ``nn.Parameter`` s, by attribute name), or
+            name -> leaf tensor that requires gradients, e.g. ``{"user_id": U, "movie_id": V}``.
+        loss: the scalar loss tensor to minimise: a callable taking the module, or taking
+            nothing when ``embedding_vars`` is a mapping.
         metrics: groups of metrics; each maps a name to a callable returning a scalar
-            tensor, or is one callable returning such a mapping. Evaluated without gradients.
-        trainable_variables: the tensors to optimise (default: the embeddings).
+            tensor, or is one callable returning such a mapping; each takes the module, or
+            nothing, as ``loss`` does. Evaluated without gradients.
+        trainable_variables: the tensors to optimise (default: the module's parameters, or
+            the embeddings).
         compile: run each step through ``torch.compile`` (slower for short runs: the first
             step compiles).
 
@@ -77,12 +79,16 @@ class CFModel(TrainingLoop):
 
     def __init__(
         self,
-        embedding_vars: Mapping[str, torch.Tensor],
+        embedding_vars: torch.nn.Module | Mapping[str, torch.Tensor],
         loss: LossFn,
         metrics: Sequence[Mapping[str, LossFn] | Callable[[], Mapping[str, torch.Tensor]]] = (),
         trainable_variables: Sequence[torch.Tensor] | None = None,
         compile: bool = False,
     ) -> None:
+        self.module = embedding_vars if isinstance(embedding_vars, torch.nn.Module) else None
+        if self.module is not None:
+            embedding_vars, loss, metrics = _bind(self.module, loss, metrics)
+            trainable_variables = trainable_variables or list(self.module.parameters())
         for name, var in embedding_vars.items():
             _check_trainable(name, var)
         super().__init__(embedding_vars, loss, metrics)
@@ -141,6 +147,39 @@ class CFModel(TrainingLoop):
 
     def _end(self, optimizer) -> None:
         self._opt = None
+
+
+def module_embeddings(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A module's embeddings by attribute name: its ``nn.Embedding`` children and own parameters.
+
+    Raises:
+        ValueError: the module has neither.
+    """
+    found = {
+        name: child.weight for name, child in module.named_children() if isinstance(child, torch.nn.Embedding)
+    }
+    found.update(module.named_parameters(recurse=False))
+    if not found:
+        raise ValueError(
+            f"{type(module).__name__} has no embeddings: give it torch.nn.Embedding attributes "
+            "(e.g. self.user_id = torch.nn.Embedding(num_users, d)) or torch.nn.Parameter ones."
+        )
+    return found
+
+
+def _bind(module: torch.nn.Module, loss, metrics) -> tuple[dict, Callable, list]:
+    """The module's embeddings, and its loss and metrics as callables without arguments."""
+    if not callable(loss):
+        raise TypeError(
+            "loss must be a callable that takes the module and returns a scalar tensor, e.g. "
+            f"lambda model: sparse_mean_square_error(A_train, model.U, model.V); got {type(loss).__name__}."
+        )
+
+    def bound(fn):
+        return lambda: fn(module)
+
+    groups = [bound(g) if callable(g) else {name: bound(fn) for name, fn in g.items()} for g in metrics]
+    return module_embeddings(module), bound(loss), groups
 
 
 def _step_function(model: CFModel) -> Callable[[torch.optim.Optimizer], torch.Tensor]:
