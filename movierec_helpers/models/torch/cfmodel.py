@@ -53,6 +53,12 @@ torch.sparse.check_sparse_tensor_invariants.enable()
 
 LossFn = Callable[..., torch.Tensor]
 
+#: Up to this many parameters a model on the CPU trains on one thread. Each of its operations
+#: takes a millisecond or two; split over threads that share their cores with other work (a
+#: class graded two notebooks at a time, other kernels) they wait for each other: notebook 04's
+#: step took 10x longer on two busy cores than on one (``make bench``).
+ONE_THREAD_PARAMETERS = 1 << 20
+
 
 class CFModel(TrainingLoop):
     """A collaborative-filtering model over PyTorch tensors, trained by gradient descent.
@@ -70,6 +76,9 @@ class CFModel(TrainingLoop):
             the embeddings).
         compile: run each step through ``torch.compile`` (slower for short runs: the first
             step compiles).
+        cpu_threads: threads of PyTorch's CPU operations while ``train`` runs (restored after);
+            default: one for a model on the CPU with at most ``ONE_THREAD_PARAMETERS``
+            parameters (the course's models), else PyTorch's own count.
 
     Raises:
         TypeError: an embedding is not a tensor, or ``loss`` is not callable.
@@ -84,6 +93,7 @@ class CFModel(TrainingLoop):
         metrics: Sequence[Mapping[str, LossFn] | Callable[[], Mapping[str, torch.Tensor]]] = (),
         trainable_variables: Sequence[torch.Tensor] | None = None,
         compile: bool = False,
+        cpu_threads: int | None = None,
     ) -> None:
         self.module = embedding_vars if isinstance(embedding_vars, torch.nn.Module) else None
         if self.module is not None:
@@ -96,6 +106,8 @@ class CFModel(TrainingLoop):
         for i, var in enumerate(self._variables):
             _check_trainable(f"trainable_variables[{i}]", var)
         self._compile = compile
+        self._cpu_threads = cpu_threads
+        self._threads_before: int | None = None
         self._opt: torch.optim.Optimizer | None = None
         self._step = _step_function(self)
         self._compiled_step: Callable | None = None
@@ -124,6 +136,13 @@ class CFModel(TrainingLoop):
     def _begin(self, optimizer, learning_rate: float) -> None:
         # A fresh optimizer on every call, as the TensorFlow track's train() has.
         self._opt = _make_optimizer(optimizer, learning_rate, self._variables)
+        threads = self._cpu_threads
+        if threads is None and self.device == "CPU":
+            small = sum(v.numel() for v in self._variables) <= ONE_THREAD_PARAMETERS
+            threads = 1 if small else None
+        self._threads_before = torch.get_num_threads()
+        if threads:
+            torch.set_num_threads(threads)
         if self._compile and self._compiled_step is None:
             self._compiled_step = torch.compile(self._step)
 
@@ -147,6 +166,8 @@ class CFModel(TrainingLoop):
 
     def _end(self, optimizer) -> None:
         self._opt = None
+        if self._threads_before is not None:
+            torch.set_num_threads(self._threads_before)
 
 
 def module_embeddings(module: torch.nn.Module) -> dict[str, torch.Tensor]:
