@@ -134,3 +134,23 @@ def test_cfmodel_trains_a_module_as_fit_does(toy):
     np.testing.assert_allclose(model.embeddings["user_id"], module.U.detach().numpy(), rtol=1e-6)
     with pytest.raises(TypeError, match="takes the module"):
         CFModel(twin, "mse")
+
+
+def test_a_small_model_on_the_cpu_trains_on_one_thread_and_gives_the_count_back(toy):
+    module, batch = toy
+    seen = []
+
+    def mse(m):
+        seen.append(torch.get_num_threads())
+        return torch.nn.functional.mse_loss(m(*batch[:2]), batch[2])
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        CFModel(module, mse).train(3, 0.1, plot_results=False, progress=False)
+        assert set(seen) == {1} and torch.get_num_threads() == 2
+        seen.clear()
+        CFModel(module, mse, cpu_threads=2).train(3, 0.1, plot_results=False, progress=False)
+        assert set(seen) == {2}
+    finally:
+        torch.set_num_threads(before)

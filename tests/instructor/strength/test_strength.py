@@ -124,7 +124,7 @@ KNOWN = {
             "torch.randn(num_movies, embedding_dim) in `V = torch.randn(num_movies, "
             "embedding_dim, generator=generator) * init_stddev`"
         ],
-        "fit": ["forgot zero_grad: optimizer.zero_grad() -> pass in `optimizer.zero_grad()`"],
+        "fit": ["forgot zero_grad: optimizer.zero_grad() -> pass"],
     },
     "03_inspecting_embeddings_torch": {
         "compute_scores": ["off-by-one: 0 -> 1 in `safe = np.where(denominator > 0, denominator, 1.0)`"],
