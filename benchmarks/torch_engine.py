@@ -16,7 +16,13 @@ learning rate 10, init std 0.5, 1000 iterations), every run from the same initia
     compilation included and shown apart (the library's loss is a custom autograd function,
     which torch.compile does not trace);
 (d) CFModel on notebook 02's other loss, a gather of the observed rows (what scales);
-(e) the TensorFlow track's CFModel on the same problem, for comparison across tracks.
+(e) the TensorFlow track's CFModel on the same problem, for comparison across tracks;
+(f) notebook 02's graded training loop as a student writes it (``fit``: ``zero_grad``,
+    ``mse_loss`` of the module's gathered predictions, ``backward``, ``step``, the losses kept
+    as tensors), against the library's loop on the same ``MatrixFactorization`` from the same
+    start, ``FIT_STEPS`` steps each; and (f') the same student loop reading ``.item()`` per step;
+(g) notebook 04's regularized model, 400 steps (as graded): the library's loop on one thread (its default
+    for the course's models on a CPU) against PyTorch's own thread count.
 
 The speed-up is (b)/(a); the test MSEs must agree (the same problem from the same start).
 """
@@ -35,6 +41,7 @@ from movierec_helpers.models.torch import mf as torch_mf
 
 SEED = 42
 ITERATIONS = 1000
+FIT_STEPS = 200
 DIM, STDDEV, LR = 30, 0.5, 10.0
 
 
@@ -131,6 +138,49 @@ def _tensorflow_track(train, test, num_users, num_movies):
     return (time.perf_counter() - start) * ITERATIONS / (ITERATIONS - 10), results["test_error"]
 
 
+def _fit_against_library(train, test, num_users, num_movies):
+    """(f), (f'): a student's loop and the library's on twins of one module; seconds and test MSEs."""
+    from movierec_helpers.models.torch.training import fit, train_step
+
+    def twin():
+        return torch_mf.build_model(
+            train, test, num_users, num_movies, embedding_dim=DIM, init_stddev=STDDEV, seed=SEED, device="cpu"
+        )
+
+    batch = (
+        torch.tensor(train["user_id"].to_numpy()),
+        torch.tensor(train["movie_id"].to_numpy()),
+        torch.tensor(train["rating"].to_numpy(np.float32)),
+    )
+    timings = {}
+    for name in ("library", "fit", "fit, .item() per step"):
+        model = twin()
+        optimizer = torch.optim.SGD(model.module.parameters(), lr=LR)
+        start = time.perf_counter()
+        if name == "library":
+            model.train(FIT_STEPS, optimizer=optimizer, plot_results=False, progress=False)
+        elif name == "fit":
+            fit(model.module, optimizer, batch, FIT_STEPS)
+        else:
+            [train_step(model.module, optimizer, batch).item() for _ in range(FIT_STEPS)]
+        timings[name] = (time.perf_counter() - start, model.evaluate()["test_error"])
+    return timings
+
+
+def _threads(train, test, num_users, num_movies, steps=400):
+    """(g): notebook 04's training cell as grading runs it (400 steps), one thread against PyTorch's count."""
+    found = {}
+    for threads in (1, torch.get_num_threads()):
+        model = torch_mf.build_regularized_model(
+            train, test, num_users, num_movies, embedding_dim=35, init_stddev=0.05, seed=SEED, device="cpu"
+        )
+        model._cpu_threads = threads
+        start = time.perf_counter()
+        results = model.train(steps, 20.0, plot_results=False, progress=False)
+        found[threads] = (time.perf_counter() - start, results["test_error_observed"])
+    return found
+
+
 def main() -> None:
     warnings.filterwarnings("ignore", category=UserWarning)
     print(f"#### PyTorch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores")
@@ -164,6 +214,17 @@ def main() -> None:
         f"ratios to (a): (b) {base / ours:.1f}x, (c) {dense / ours:.2f}, (c') {compiled / ours:.2f}, "
         f"(d) {gather / ours:.2f}, (e) {tf_seconds / ours:.2f}; (b)/(c) {base / dense:.1f}x"
     )
+    print(f"== notebook 02's fit and the library's loop, {FIT_STEPS} steps each, same module and start ==")
+    timings = _fit_against_library(train, test, n, m)
+    lib_seconds, lib_mse = timings["library"]
+    for label, (seconds, mse) in timings.items():
+        print(
+            f"(f) {label:24s} {seconds:6.2f} s   test MSE {mse:.4f}   ({seconds / lib_seconds:.2f}x the "
+            f"library; |test MSE difference| {abs(mse - lib_mse):.1e})"
+        )
+    print("== notebook 04's training cell, 400 steps (as graded): threads of the library's loop ==")
+    for threads, (seconds, mse) in _threads(train, test, n, m).items():
+        print(f"(g) {threads} thread(s): {seconds:6.2f} s   test MSE (observed) {mse:.4f}")
 
 
 if __name__ == "__main__":

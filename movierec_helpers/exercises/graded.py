@@ -15,6 +15,7 @@ EXERCISE_OF_FUNCTION: dict[str, str] = {
     "sparse_mean_square_error": "mse_dense",
     "sparse_mean_square_error_gather": "mse_gather",
     "build_model": "build_model",
+    "fit": "fit",
     "compute_scores": "compute_scores",
     "gravity": "gravity",
     "build_regularized_model": "regularized_model",

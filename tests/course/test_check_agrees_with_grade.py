@@ -93,9 +93,40 @@ RIGHT_AGE = "np.maximum(0.0, current_year - years)"
 RIGHT_BOOST = "np.where(np.isnan(years), 0.0, weight * 0.5 ** (age / half_life))"
 RIGHT_LIMIT = "max(1, int(np.floor(max_share * k)))"
 RIGHT_RESULT = "taken + skipped[: max(0, k - len(taken))]"
+FIT = """def fit(model, optimizer, batch, num_steps):
+    users, movies, ratings = batch
+    losses = []
+    for _ in range(num_steps):
+{zero_grad}        loss = torch.nn.functional.mse_loss(model(users, movies), ratings)
+        loss.backward()
+{step}        losses.append({kept})
+    return {result}
+"""
+ZERO_GRAD = "        optimizer.zero_grad()\n"
+STEP = "        optimizer.step()\n"
 
 # notebook -> student -> {exercise: (answer, phrase make check and the graded notebook must show)}
 PLANTED = {
+    "02_matrix_factorization_torch": {
+        "accumulates": {
+            "fit": (
+                FIT.format(zero_grad="", step=STEP, kept="loss.detach()", result="torch.stack(losses)"),
+                "the gradients of every step added up: call optimizer.zero_grad()",
+            ),
+        },
+        "no_step": {
+            "fit": (
+                FIT.format(zero_grad=ZERO_GRAD, step="", kept="loss.detach()", result="torch.stack(losses)"),
+                "the loss never changed: call loss.backward(), then optimizer.step()",
+            ),
+        },
+        "reads_each_loss": {
+            "fit": (
+                FIT.format(zero_grad=ZERO_GRAD, step=STEP, kept="loss.item()", result="torch.tensor(losses)"),
+                "keep each loss as a tensor (loss.detach()) and torch.stack them after the loop",
+            ),
+        },
+    },
     "07_retrieval": {
         "ties": {
             "top_k_unseen": (
@@ -310,8 +341,12 @@ def test_grading_gives_exactly_the_visible_points_make_check_reported(planted, n
     out = checks[(name, student)].stdout
     reported = {m["cell"]: (float(m["earned"]), float(m["visible"])) for m in VISIBLE.finditer(out)}
     assert {f"{e}_tests" for e in PLANTED[name][student]} <= set(reported), out
+    planted_cells = {f"{e}_tests" for e in PLANTED[name][student]}
     for cell, (earned, visible) in reported.items():
-        assert earned < visible, f"{cell}: every exercise has a planted mistake"
+        if cell in planted_cells:
+            assert earned < visible, f"{cell}: the planted mistake costs points"
+        else:
+            assert earned == visible, f"{cell}: the solution's answer keeps its points"
         from_visible, from_hidden = _graded_checks(feedback[(name, student)], cell)
         assert from_visible == earned, (
             f"{cell}: the check said {earned} of {visible}; grading gave {from_visible}"

@@ -288,6 +288,7 @@ def test_pytorch_track_grades_the_ports_mistakes_exactly(graded_class):
         "sparse_tensor_tests": (0.0, 2.0),  # the library's answer, wrapped
         "mse_dense_tests": (1.0, 2.0),  # right on the sorted toy tensor; wrong once entries are not sorted
         "mse_gather_tests": (2.0, 2.0),
+        "fit_tests": (3.0, 3.0),
         "build_model_tests": (0.0, 3.0),  # it builds on the wrapped answer
     }
 

@@ -3,9 +3,9 @@
 :mod:`movierec_instructor.strength.mutation` changes operators, constants and arguments; these change
 what a requirement asks for: the aggregation (the *largest* similarity, not the sum), the order
 of ties, a clamp (``max(1, ...)``: "at least 1"), the handling of unknown (NaN) values, the
-seed of a random draw, and the PyTorch port's mistakes with the order of a sparse tensor's
-entries and the dimension of ``index_select``. Each operator takes an AST node and its parent and yields
-``(operator name, replacement source)``.
+seed of a random draw, the steps of a PyTorch training loop, and the PyTorch port's mistakes
+with the order of a sparse tensor's entries and the dimension of ``index_select``. Each operator
+takes an AST node and its parent and yields ``(operator name, replacement source)``.
 """
 
 from __future__ import annotations
@@ -170,4 +170,24 @@ def gather_dim(node, parent) -> Iterator[tuple[str, str]]:
             yield "dim", ast.unparse(ast.Call(node.func, args, node.keywords))
 
 
-OPERATORS = [aggregation, tie_order, clamp, nan_handling, seed_dropped, sparse_order, gather_dim]
+def training_step(node, parent) -> Iterator[tuple[str, str]]:
+    """The PyTorch training loop's mistakes: a forgotten ``zero_grad()`` (gradients add up),
+    ``backward()`` or ``step()`` (nothing moves), and ``loss.detach()`` -> ``loss.item()`` (a
+    host sync per step: the loop waits for the GPU at every step)."""
+    call = node.value if isinstance(node, ast.Expr) else None
+    if isinstance(call, ast.Call) and getattr(call.func, "attr", "") in ("zero_grad", "backward", "step"):
+        yield f"forgot {call.func.attr}", "pass"
+    elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "detach" and not node.args:
+        yield "host sync", ast.unparse(ast.Call(ast.Attribute(node.func.value, "item", ast.Load()), [], []))
+
+
+OPERATORS = [
+    aggregation,
+    tie_order,
+    clamp,
+    nan_handling,
+    seed_dropped,
+    sparse_order,
+    gather_dim,
+    training_step,
+]

@@ -1,12 +1,14 @@
 """CFModel for the PyTorch track: the course's training loop over PyTorch tensors.
 
-Same API as the TensorFlow :class:`movierec_helpers.models.tensorflow.cfmodel.CFModel` (named
-embeddings, a loss closure, metric groups, ``train``/``evaluate``/``history``); the loop
-itself, logging, divergence and charts are shared
+It trains a ``torch.nn.Module`` with a loss and metric groups that take the module
+(``CFModel(module, loss, metrics)``), or, as the TensorFlow track's
+:class:`movierec_helpers.models.tensorflow.cfmodel.CFModel` does, named tensors and closures. Each
+step is the loop a PyTorch user writes (``zero_grad``, the loss, ``backward``, ``step``) with the
+losses kept on the device until a logging point; logging, divergence and charts are shared
 (:class:`~movierec_helpers.models.training_loop.TrainingLoop`). Steps run eagerly: on the
 course's models ``torch.compile`` gains less per step than its first compilation costs
 (``make bench`` measures both; ``compile=True`` turns it on). Tensors live where the caller
-puts them; :func:`default_device` is a GPU when PyTorch sees one.
+puts them; :func:`~movierec_helpers.models.torch.device.default_device` is the course's rule.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
+from movierec_helpers.models.torch.device import default_device
 from movierec_helpers.models.training_loop import TrainingDivergedError, TrainingLoop
 
-__all__ = ["CFModel", "TrainingDivergedError", "default_device"]
+__all__ = ["CFModel", "TrainingDivergedError", "default_device", "module_embeddings"]
 
 
 class FrameworkClash(ImportError):
@@ -48,26 +51,34 @@ _load_compiler_before_tensorflow()
 # instead of crashing the kernel later (PyTorch leaves the checks off by default).
 torch.sparse.check_sparse_tensor_invariants.enable()
 
-LossFn = Callable[[], torch.Tensor]
+LossFn = Callable[..., torch.Tensor]
 
-
-def default_device() -> torch.device:
-    """``cuda`` when PyTorch sees a GPU, else ``cpu``."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+#: Up to this many parameters a model on the CPU trains on one thread. Each of its operations
+#: takes a millisecond or two; split over threads that share their cores with other work (a
+#: class graded two notebooks at a time, other kernels) they wait for each other: notebook 04's
+#: step took 10x longer on two busy cores than on one (``make bench``).
+ONE_THREAD_PARAMETERS = 1 << 20
 
 
 class CFModel(TrainingLoop):
     """A collaborative-filtering model over PyTorch tensors, trained by gradient descent.
 
     Args:
-        embedding_vars: name -> leaf tensor that requires gradients (a
-            ``torch.nn.Parameter``), e.g. ``{"user_id": U, "movie_id": V}``.
-        loss: callable with no arguments returning the scalar loss tensor to minimise.
+        embedding_vars: a ``torch.nn.Module`` (its embeddings are the weights of its
+            ``nn.Embedding`` children and its own ``nn.Parameter`` s, by attribute name), or
+            name -> leaf tensor that requires gradients, e.g. ``{"user_id": U, "movie_id": V}``.
+        loss: the scalar loss tensor to minimise: a callable taking the module, or taking
+            nothing when ``embedding_vars`` is a mapping.
         metrics: groups of metrics; each maps a name to a callable returning a scalar
-            tensor, or is one callable returning such a mapping. Evaluated without gradients.
-        trainable_variables: the tensors to optimise (default: the embeddings).
+            tensor, or is one callable returning such a mapping; each takes the module, or
+            nothing, as ``loss`` does. Evaluated without gradients.
+        trainable_variables: the tensors to optimise (default: the module's parameters, or
+            the embeddings).
         compile: run each step through ``torch.compile`` (slower for short runs: the first
             step compiles).
+        cpu_threads: threads of PyTorch's CPU operations while ``train`` runs (restored after);
+            default: one for a model on the CPU with at most ``ONE_THREAD_PARAMETERS``
+            parameters (the course's models), else PyTorch's own count.
 
     Raises:
         TypeError: an embedding is not a tensor, or ``loss`` is not callable.
@@ -77,12 +88,17 @@ class CFModel(TrainingLoop):
 
     def __init__(
         self,
-        embedding_vars: Mapping[str, torch.Tensor],
+        embedding_vars: torch.nn.Module | Mapping[str, torch.Tensor],
         loss: LossFn,
         metrics: Sequence[Mapping[str, LossFn] | Callable[[], Mapping[str, torch.Tensor]]] = (),
         trainable_variables: Sequence[torch.Tensor] | None = None,
         compile: bool = False,
+        cpu_threads: int | None = None,
     ) -> None:
+        self.module = embedding_vars if isinstance(embedding_vars, torch.nn.Module) else None
+        if self.module is not None:
+            embedding_vars, loss, metrics = _bind(self.module, loss, metrics)
+            trainable_variables = trainable_variables or list(self.module.parameters())
         for name, var in embedding_vars.items():
             _check_trainable(name, var)
         super().__init__(embedding_vars, loss, metrics)
@@ -90,6 +106,8 @@ class CFModel(TrainingLoop):
         for i, var in enumerate(self._variables):
             _check_trainable(f"trainable_variables[{i}]", var)
         self._compile = compile
+        self._cpu_threads = cpu_threads
+        self._threads_before: int | None = None
         self._opt: torch.optim.Optimizer | None = None
         self._step = _step_function(self)
         self._compiled_step: Callable | None = None
@@ -118,6 +136,13 @@ class CFModel(TrainingLoop):
     def _begin(self, optimizer, learning_rate: float) -> None:
         # A fresh optimizer on every call, as the TensorFlow track's train() has.
         self._opt = _make_optimizer(optimizer, learning_rate, self._variables)
+        threads = self._cpu_threads
+        if threads is None and self.device == "CPU":
+            small = sum(v.numel() for v in self._variables) <= ONE_THREAD_PARAMETERS
+            threads = 1 if small else None
+        self._threads_before = torch.get_num_threads()
+        if threads:
+            torch.set_num_threads(threads)
         if self._compile and self._compiled_step is None:
             self._compiled_step = torch.compile(self._step)
 
@@ -141,6 +166,41 @@ class CFModel(TrainingLoop):
 
     def _end(self, optimizer) -> None:
         self._opt = None
+        if self._threads_before is not None:
+            torch.set_num_threads(self._threads_before)
+
+
+def module_embeddings(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A module's embeddings by attribute name: its ``nn.Embedding`` children and own parameters.
+
+    Raises:
+        ValueError: the module has neither.
+    """
+    found = {
+        name: child.weight for name, child in module.named_children() if isinstance(child, torch.nn.Embedding)
+    }
+    found.update(module.named_parameters(recurse=False))
+    if not found:
+        raise ValueError(
+            f"{type(module).__name__} has no embeddings: give it torch.nn.Embedding attributes "
+            "(e.g. self.user_id = torch.nn.Embedding(num_users, d)) or torch.nn.Parameter ones."
+        )
+    return found
+
+
+def _bind(module: torch.nn.Module, loss, metrics) -> tuple[dict, Callable, list]:
+    """The module's embeddings, and its loss and metrics as callables without arguments."""
+    if not callable(loss):
+        raise TypeError(
+            "loss must be a callable that takes the module and returns a scalar tensor, e.g. "
+            f"lambda model: sparse_mean_square_error(A_train, model.U, model.V); got {type(loss).__name__}."
+        )
+
+    def bound(fn):
+        return lambda: fn(module)
+
+    groups = [bound(g) if callable(g) else {name: bound(fn) for name, fn in g.items()} for g in metrics]
+    return module_embeddings(module), bound(loss), groups
 
 
 def _step_function(model: CFModel) -> Callable[[torch.optim.Optimizer], torch.Tensor]:

@@ -121,9 +121,10 @@ KNOWN = {
         ],
         "build_model": [
             "drop argument: torch.randn(num_movies, embedding_dim, generator=generator) -> "
-            "torch.randn(num_movies, embedding_dim) in `V = torch.nn.Parameter(torch.randn(num_movies, "
-            "embedding_dim, generator=generator) * init_stddev)`"
+            "torch.randn(num_movies, embedding_dim) in `V = torch.randn(num_movies, "
+            "embedding_dim, generator=generator) * init_stddev`"
         ],
+        "fit": ["forgot zero_grad: optimizer.zero_grad() -> pass"],
     },
     "03_inspecting_embeddings_torch": {
         "compute_scores": ["off-by-one: 0 -> 1 in `safe = np.where(denominator > 0, denominator, 1.0)`"],
@@ -297,6 +298,14 @@ MISTAKES = {
                 "the seed argument; test_error is the MSE on the test ratings",
             ),
         ],
+        "fit": [
+            ("forgot zero_grad:", "the gradients of every step added up: call optimizer.zero_grad()"),
+            ("forgot step:", "the loss never changed: call loss.backward(), then optimizer.step()"),
+            (
+                "host sync: loss.detach() -> loss.item()",
+                "keep each loss as a tensor (loss.detach()) and torch.stack them after the loop",
+            ),
+        ],
     },
     "04_regularization_torch": {
         "gravity": [
@@ -312,9 +321,12 @@ MISTAKES = {
                 "drop normalisation: torch.sum(U * U) / num_users -> torch.sum(U * U) in",
                 "regularization_loss = lambda_r * (sum|U|^2/N + sum|V|^2/M)",
             ),
-            ("return gravity_coeff * gravity(U, V) -> return 0.0", "gravity_loss = lambda_g * gravity(U, V)"),
             (
-                "observed() + regularization() + gravity_loss() -> observed() + regularization() in",
+                "return gravity_coeff * gravity(mf.U, mf.V) -> return 0.0",
+                "gravity_loss = lambda_g * gravity(U, V)",
+            ),
+            (
+                "gravity_loss(mf) -> observed(mf) + regularization(mf) in",
                 "coefficients scale the terms; the loss is their sum",
             ),
         ],
@@ -559,6 +571,30 @@ def test_requirement_mistakes_are_mutants():
     }
     assert keys["NaN handling dropped"] == {"np.where(np.isnan(years), 0.0, years) -> years"}
     assert keys["seed dropped"] == {"np.random.default_rng(seed) -> np.random.default_rng()"}
+
+
+LOOP_CELL = """def fit(model, optimizer, batch, num_steps):
+    ### BEGIN SOLUTION
+    losses = []
+    for _ in range(num_steps):
+        optimizer.zero_grad()
+        loss = model(batch).mean()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.detach())
+    return torch.stack(losses)
+    ### END SOLUTION
+"""
+
+
+def test_training_loop_mistakes_are_mutants():
+    found = {(m.operator, f"{m.original} -> {m.mutated}") for m in expression_mutants("fit", LOOP_CELL)}
+    assert {
+        ("forgot zero_grad", "optimizer.zero_grad() -> pass"),
+        ("forgot backward", "loss.backward() -> pass"),
+        ("forgot step", "optimizer.step() -> pass"),
+        ("host sync", "loss.detach() -> loss.item()"),
+    } <= found
 
 
 def test_a_mutant_killed_by_a_visible_check_is_told_apart_from_one_killed_only_by_hidden_checks():
