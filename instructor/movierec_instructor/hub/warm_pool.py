@@ -28,6 +28,7 @@ from movierec_instructor.grading.autograde import GRADING_KERNEL, grading_env
 from movierec_instructor.grading.nbgrader_runner import tool_env
 
 WARM_ENV = "MOVIEREC_WARM_KERNEL"  # the claimed kernel's record, for the job's nbgrader
+WARM_MARK = ".movierec-warm-kernel"  # left beside a notebook graded in a warm kernel
 KERNEL_ARGS = ["--HistoryManager.hist_file=:memory:"]  # as nbgrader's Execute starts a kernel
 COPY_IN = "import shutil as _s; _s.copytree('/submission', '.', dirs_exist_ok=True, symlinks=True); del _s"
 
@@ -207,7 +208,9 @@ class WarmExecute(Execute):
         try:
             shutil.copytree(folder, record["work"], dirs_exist_ok=True, symlinks=True)
             run_silently(record["connection_file"], COPY_IN)
-            return super().preprocess(nb, resources, km=manager)
+            nb, resources = super().preprocess(nb, resources, km=manager)
+            (folder / WARM_MARK).write_text(f"{record['connection_file']}\n")  # for the record (and tests)
+            return nb, resources
         finally:
             if self.kc is not None:
                 self.kc.stop_channels()

@@ -19,6 +19,7 @@ import nbformat
 import pytest
 
 from movierec_instructor.grading.nbgrader_runner import run_nbgrader, tool_env
+from movierec_instructor.hub.warm_pool import WARM_MARK
 from tests.instructor.grading.test_cluster import _notebook
 from tests.toy_course import toy_course
 
@@ -101,6 +102,8 @@ def test_hand_ins_are_graded_and_each_student_fetches_their_own_feedback(tmp_pat
     out, _ = service.communicate(timeout=300)
     assert service.returncode == 0, out
     assert _scores(course) == {"s1": 2.0, "s2": 0.0, "s3": 0.0}
+    warm = [(course / "autograded" / s / ASSIGNMENT / WARM_MARK).exists() for s in homes]
+    assert warm.count(True) >= 2, warm  # the pool had two kernels ready before the first hand-in
     pages = {s: _feedback(home, exchange, s) for s, home in homes.items()}
     assert "2.0 of 2.0 points" in pages["s1"] and "✗" not in pages["s1"]
     assert "0.0 of 2.0 points" in pages["s2"] and "✗ doubles (0 of 1): double(3) is 6" in pages["s2"]
