@@ -210,6 +210,7 @@ def autograde(
     sandbox: bool = True,
     only: list[str] | None = None,
     execute: str = EXECUTE_STEP,
+    probe: bool = True,
 ) -> list[Finding]:
     """Checks, grades and records every submission of ``assignment``.
 
@@ -226,6 +227,9 @@ def autograde(
             and timestamps stay as they are. Grading again replaces grades, never adds to them.
         execute: the preprocessor that runs the cells (see :func:`autograde_options`); the
             failures graded alone use it too.
+        probe: start the grading kernel once before anything is touched; False only where a
+            kernel of this machine has just answered (the grading service's warm kernel). A
+            failure is still classified by a probe.
 
     Returns:
         The report: one :class:`Finding` per repaired, rejected or failed submission; a
@@ -242,7 +246,7 @@ def autograde(
     course, students = run.course, run.students
     with tempfile.TemporaryDirectory() as tmp:
         runtime = runtime_folder(Path(tmp))
-        broken = kernel_probe(runtime, sandbox)
+        broken = kernel_probe(runtime, sandbox) if probe else None
         if broken:
             # Nothing is touched: no repair, no blank, no grade. A re-run grades everyone.
             return run.not_graded(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import json
+import os
 import shutil
 import signal
 import sys
@@ -28,6 +29,7 @@ from movierec_instructor.grading.nbgrader_runner import gradebook_url
 from movierec_instructor.grading.results import feedback
 from movierec_instructor.grading.submissions import NOT_GRADED
 from movierec_instructor.hub.release import publish, release_not_graded
+from movierec_instructor.hub.warm_pool import WARM_ENV
 
 WARM_STEP = "movierec_instructor.hub.warm_pool.WarmExecute"
 RESULT = "result.json"
@@ -49,7 +51,11 @@ def grade(args: argparse.Namespace) -> dict:
     """Grades, merges and releases one hand-in; the result that goes into ``result.json``."""
     course, folder = args.course.resolve(), args.job.resolve()
     copy = private_course(course, folder / "course", args.assignment, args.student, args.submission)
-    findings = autograde(copy, args.assignment, only=[args.student], sandbox=args.sandbox, execute=WARM_STEP)
+    # A warm kernel of this machine answered moments ago: it stands for the probe of a cold one.
+    warm = bool(os.environ.get(WARM_ENV))
+    findings = autograde(
+        copy, args.assignment, only=[args.student], sandbox=args.sandbox, execute=WARM_STEP, probe=not warm
+    )
     lines = [[f.problem, f.action] for f in findings if f.student == args.student]
     not_graded = [f for f in findings if f.action.startswith(NOT_GRADED)]
     if not_graded:
