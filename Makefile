@@ -76,6 +76,7 @@ test-hub:
 	test -x .hub-tools/node_modules/.bin/configurable-http-proxy || \
 		npm install --silent --prefix .hub-tools configurable-http-proxy@5
 	$(HUB_ENV)/bin/python scripts/install_kernel.py && $(HUB_ENV)/bin/python -m movierec_instructor.integrity.kernels
+	$(HUB_ENV)/bin/python -c "from movierec_instructor.integrity.sandbox import check_available; check_available()"
 	MOVIEREC_TEST_HUB=1 MOVIEREC_CHP=$(CURDIR)/.hub-tools/node_modules/.bin/configurable-http-proxy \
 		$(HUB_ENV)/bin/python -m pytest -q -p no:cacheprovider tests/hub
 

@@ -78,6 +78,7 @@ def _handout(base: Path) -> str:
                  "commit", "-qm", "hand-out"]):  # fmt: skip
         _run("git", "-C", str(repo), *args)
     repo.chmod(0o755)
+    (base / "gitconfig").write_text("[safe]\n\tdirectory = *\n")  # the repository is root's
     return f"file://{repo}"
 
 
@@ -96,7 +97,9 @@ c.JupyterHub.authenticator_class = "pam"
 c.Authenticator.allowed_users = {set(STUDENTS)!r}
 c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [{str(BIN / "jupyterhub-singleuser")!r}]
-c.Spawner.environment = {{"JUPYTER_CONFIG_PATH": {str(base / "etc")!r},
+# The hand-out here is a local repository owned by root (a hub's is on a git server).
+c.Spawner.environment = {{"GIT_CONFIG_GLOBAL": {str(base / "gitconfig")!r},
+                          "JUPYTER_CONFIG_PATH": {str(base / "etc")!r},
                           "PATH": {str(BIN)!r} + ":/usr/bin:/bin"}}
 c.Spawner.http_timeout = 120
 c.JupyterHub.services = [
@@ -136,6 +139,7 @@ def hub(accounts):
         cwd=course,
         env=env,
     )
+    repo = _handout(base)
     port = _free_port()
     config = _hub_config(base, course, exchange, port)
     log = open(base / "hub.log", "w")
@@ -143,16 +147,18 @@ def hub(accounts):
     url = f"http://127.0.0.1:{port}"
     import requests
 
-    for _ in range(120):
+    for _ in range(180):
         try:
-            if requests.get(f"{url}/hub/api", timeout=2).ok:
+            if requests.get(f"{url}/hub/login", timeout=2).ok:
                 break
         except requests.RequestException:
-            time.sleep(1)
-    yield {"url": url, "course": course, "exchange": exchange, "base": base, "repo": _handout(base)}
+            pass
+        time.sleep(1)
+    yield {"url": url, "course": course, "exchange": exchange, "base": base, "repo": repo}
     process.terminate()
     process.wait(timeout=60)
     log.close()
+    shutil.copy(base / "hub.log", "/tmp/movierec-test-hub.log")  # for a failure's post-mortem
     shutil.rmtree(base, ignore_errors=True)
 
 
@@ -168,8 +174,14 @@ def _login(hub: dict, user: str, password: str):
         data={"username": user, "password": password, "_xsrf": session.cookies.get("_xsrf", "")},
         timeout=180,
     )
-    assert done.ok and f"/user/{user}/" in done.url, (done.status_code, done.url)
+    assert done.ok and f"/{user}" in done.url and "/login" not in done.url, (done.status_code, done.url)
     admin = {"Authorization": f"token {ADMIN_TOKEN}"}
+    for _ in range(180):  # the hub spawns the server as the student (spawn-pending meanwhile)
+        model = requests.get(f"{hub['url']}/hub/api/users/{user}", headers=admin).json()
+        if model.get("server") and not model.get("pending"):
+            break
+        time.sleep(1)
+    assert model.get("server"), model
     token = requests.post(f"{hub['url']}/hub/api/users/{user}/tokens", headers=admin, json={}).json()["token"]
     return session, {"Authorization": f"token {token}"}
 
@@ -198,8 +210,8 @@ def test_a_class_hands_in_from_the_hub_and_each_student_fetches_their_own_feedba
         session, headers = _login(hub, user, accounts[user])
         sessions[user] = headers
         pull = f"git-pull/api?repo={hub['repo']}&branch=main&targetpath=course"
-        _api(hub, user, headers, "GET", pull)  # the nbgitpuller link's work
-        assert Path(f"/home/{user}/course/README.md").exists()
+        pulled = _api(hub, user, headers, "GET", pull)  # the nbgitpuller link's work
+        assert Path(f"/home/{user}/course/README.md").exists(), pulled.text[-1500:]
         action = {"assignment_id": ASSIGNMENT, "course_id": COURSE_ID}
         assert _api(hub, user, headers, "POST", "assignments/fetch", data=action).json()["success"]
         _answer(hub, user, headers, body)

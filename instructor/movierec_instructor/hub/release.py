@@ -66,8 +66,14 @@ def replace_folder(source: Path, target: Path) -> None:
 
 
 def write_public(path: Path, text: str) -> None:
-    """Writes a file others can read, atomically (a student never fetches half a page)."""
-    path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    """Writes a page its student can read, atomically (a student never fetches half a page).
+
+    The folder is made as nbgrader makes it (``rwx--x--x``): anyone may open a page whose
+    name they know (the hash of their own hand-in's secret), nobody may list the pages.
+    """
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.chmod(0o711)
     staged = path.with_name(path.name + ".tmp")
     staged.write_text(text, encoding="utf-8")
     staged.chmod(0o644)

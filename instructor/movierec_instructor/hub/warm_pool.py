@@ -51,6 +51,7 @@ class WarmPool:
         self.lock = threading.Lock()
         self.warming: threading.Thread | None = None
         self.stopping = threading.Event()
+        self.failing = False  # three starts in a row failed: jobs start their own kernels
 
     def _start(self) -> None:
         with self.lock:
@@ -64,7 +65,9 @@ class WarmPool:
         env = tool_env(grading_env(self.sandbox, str(home / "run")))
         manager.start_kernel(env=env, cwd=str(home / "work"), extra_arguments=KERNEL_ARGS)
         try:
-            run_silently(manager.connection_file, warm_up_code(self.modules), timeout=300)
+            run_silently(
+                manager.connection_file, warm_up_code(self.modules), timeout=300, client=manager.client()
+            )
         except Exception:
             manager.shutdown_kernel(now=True)
             shutil.rmtree(home, ignore_errors=True)
@@ -98,7 +101,12 @@ class WarmPool:
         failures = 0
         while not self.stopping.is_set():
             self._prune()
-            if self.ready() >= self.size or failures >= 3:
+            self.failing = failures >= 3
+            if self.failing:  # the machine cannot start kernels now: try again in a minute
+                self.stopping.wait(60)
+                failures = 0
+                continue
+            if self.ready() >= self.size:
                 self.stopping.wait(0.5)
                 continue
             try:
@@ -113,7 +121,7 @@ class WarmPool:
             self.warming = threading.Thread(target=self._keep_warm, daemon=True)
             self.warming.start()
         deadline = time.monotonic() + 600
-        while wait and self.ready() < self.size and time.monotonic() < deadline and self.warming.is_alive():
+        while wait and self.ready() < self.size and time.monotonic() < deadline and not self.failing:
             time.sleep(0.2)
 
     def claim(self) -> str | None:
@@ -218,14 +226,21 @@ class WarmExecute(Execute):
             run_coroutine(manager.shutdown_kernel(now=True))
 
 
-def run_silently(connection_file: str, code: str, timeout: float = 120) -> None:
+def run_silently(connection_file: str, code: str, timeout: float = 120, client=None) -> None:
     """Runs ``code`` in a started kernel without output or execution count.
 
+    Args:
+        connection_file: the kernel's connection file.
+        code: what to run.
+        timeout: seconds to wait for the kernel, then for the code.
+        client: the kernel manager's own client (it notices a kernel that died at once).
+
     Raises:
-        RuntimeError: the code failed in the kernel.
+        RuntimeError: the kernel died or the code failed in it.
     """
-    client = BlockingKernelClient(connection_file=connection_file)
-    client.load_connection_file()
+    if client is None:
+        client = BlockingKernelClient(connection_file=connection_file)
+        client.load_connection_file()
     client.start_channels()
     try:
         client.wait_for_ready(timeout=timeout)

@@ -149,3 +149,35 @@ def test_a_service_killed_mid_grade_grades_the_hand_in_once_on_restart(tmp_path)
     assert events == ["seen", "started", "requeued", "started", "graded"]
     assert "2.0 of 2.0 points" in _feedback(home, exchange, "s1")
     assert not [p for p in os.listdir(exchange / COURSE_ID / "feedback") if p.endswith(".tmp")]
+
+
+def _digests(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_machine_fault_is_never_a_grade_and_a_restart_grades_the_hand_in(tmp_path):
+    from tests.instructor.grading.test_grading_infrastructure import _fake_bwrap
+
+    course, exchange = _course(tmp_path)
+    home = _hand_in(tmp_path, exchange, "s1", ANSWERS["right"])
+    inbound = exchange / COURSE_ID / "inbound"
+    before = _digests(inbound)
+    broken = _fake_bwrap(tmp_path, "bwrap", "bwrap: Creating new namespace failed", fail_kernels_only=True)
+    service = subprocess.run(
+        [sys.executable, "-m", "movierec_instructor.cli", "--course", str(course), "grade-service",
+         f"--exchange={exchange}", f"--course-id={COURSE_ID}", "--no-owner-check", "--once", "--pool=1",
+         "--imports=movierec_helpers.exercises"],
+        env=tool_env({"MOVIEREC_BWRAP": broken}), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert service.returncode == 0, service.stdout + service.stderr
+    assert _digests(inbound) == before, "the hand-in stays as handed in"
+    assert not (course / "gradebook.db").exists() or _scores(course) == {}
+    page = _feedback(home, exchange, "s1")
+    assert "not graded yet" in page and "cannot start" in page
+    with _journal(course) as db:
+        assert db.execute("select state from submissions").fetchone() == ("not_graded",)
+    restarted = _service(course, exchange)  # the machine mended
+    out, _ = restarted.communicate(timeout=300)
+    assert restarted.returncode == 0, out
+    assert _scores(course) == {"s1": 2.0}
+    assert "2.0 of 2.0 points" in _feedback(home, exchange, "s1")
