@@ -6,7 +6,7 @@ JUPYTER := $(VENV)/bin/jupyter
 # Graded and tested notebook runs hide progress bars (their output varies run to run).
 export MOVIEREC_PROGRESS ?= 0
 
-.PHONY: setup lab notebook check test test-fast test-perturbed test-cluster-load test-colab test-oldest test-slurm test-strength test-browser test-a11y browser-tools lint bench course-time release solutions clean
+.PHONY: setup lab notebook check test test-fast test-perturbed test-hub test-cluster-load test-colab test-oldest test-slurm test-strength test-browser test-a11y browser-tools lint bench course-time release solutions clean
 
 # Set-up, lab and tests live in scripts/course.py (so that Windows, conda and hub users, who
 # may have no make, run the same steps: `python scripts/course.py lab|test`). It reinstalls
@@ -64,6 +64,22 @@ test-cluster-load: setup
 	MOVIEREC_CLUSTER_LOAD_ROUNDS=5 PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m pytest -q \
 		tests/instructor/grading/test_cluster.py -k worker_killed
 
+# A real JupyterHub class on loopback (as root: makes and removes Unix accounts mrhub-*): the hub,
+# configurable-http-proxy, PAM, servers as their students, nbgitpuller, nbgrader's exchange and
+# `movierec grade-service` as the hub's managed service (tests/hub). Every account must run the
+# hub's Python, so it gets its own environment in $(HUB_ENV) (Debian's python3, not a home folder's).
+HUB_ENV ?= /opt/movierec-hub/venv
+test-hub:
+	test "$$(id -u)" = 0 || (echo "make test-hub runs as root (it makes Unix accounts)" && exit 2)
+	test -x $(HUB_ENV)/bin/jupyterhub || (/usr/bin/python3 -m venv $(HUB_ENV) && $(HUB_ENV)/bin/pip install -q \
+		-c constraints.txt -e . -e ./instructor "jupyterhub>=6.1" "nbgitpuller>=1.3" jupyterlab pytest requests)
+	test -x .hub-tools/node_modules/.bin/configurable-http-proxy || \
+		npm install --silent --prefix .hub-tools configurable-http-proxy@5
+	$(HUB_ENV)/bin/python scripts/install_kernel.py && $(HUB_ENV)/bin/python -m movierec_instructor.integrity.kernels
+	$(HUB_ENV)/bin/python -c "from movierec_instructor.integrity.sandbox import check_available; check_available()"
+	MOVIEREC_TEST_HUB=1 MOVIEREC_CHP=$(CURDIR)/.hub-tools/node_modules/.bin/configurable-http-proxy \
+		$(HUB_ENV)/bin/python -m pytest -q -p no:cacheprovider tests/hub
+
 # Colab's versions (constraints-colab.txt, Python 3.13): installing the course changes none of
 # them, and every notebook grades full marks (solutions) and 0 (blank) on the stock kernel.
 test-colab:
@@ -90,6 +106,7 @@ bench: setup
 	$(PY) benchmarks/retrieval.py
 	$(PY) benchmarks/cluster.py
 	$(PY) benchmarks/torch_engine.py
+	$(PY) benchmarks/hub.py
 
 # Instructors: mutation testing of every graded exercise's tests (reports in test-strength/).
 test-strength: setup

@@ -11,12 +11,14 @@ movierec handout OUT --through ASSIGNMENT [--due ASSIGNMENT] [--track pytorch]  
 movierec feedback ASSIGNMENT [--with-hidden-tests]
 movierec export [--to grades.csv] [--format csv|canvas|moodle|<preset>] [--mapping ids.csv]
 movierec test-strength [ASSIGNMENT ...] [--out test-strength] [--min-score 0.9]
+movierec grade-service --course-id ID [--exchange ROOT] [--workers N] [--pool N]   # grading on a hub
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -30,6 +32,7 @@ from movierec_instructor.grading.late_policy import DeadlineError
 from movierec_instructor.grading.nbgrader_runner import tool_env
 from movierec_instructor.grading.results import feedback, write_report
 from movierec_instructor.grading.submissions import NOT_GRADED
+from movierec_instructor.hub import service as hub_service
 from movierec_instructor.integrity.sandbox import SandboxUnavailable, check_available
 from movierec_instructor.integrity.similarity import DEFAULT_THRESHOLD, similarity, write_csv, write_html
 from movierec_instructor.integrity.untrusted import terminal_safe
@@ -206,6 +209,7 @@ def _add_grading_commands(sub) -> None:
     export.add_argument("--to", type=Path, default=Path("grades.csv"))
     export.add_argument("--format", choices=lms_names(exporting=True), default="csv")
     export.add_argument("--mapping", type=Path, default=None, help="CSV lms_id,student_id (Canvas ids)")
+    hub_service.add_arguments(sub.add_parser("grade-service", help="grade hand-ins from a JupyterHub"))
 
 
 def _add_insight_commands(sub) -> None:
@@ -335,6 +339,18 @@ def run_test_strength(root: Path, args: argparse.Namespace) -> int:
     return test_strength(root, args.assignments, root / args.out, args.min_score)
 
 
+def run_grade_service(root: Path, args: argparse.Namespace) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # JupyterHub stops a service with SIGTERM
+    try:
+        hub_service.serve(hub_service.settings_from(root, args))
+    except SandboxUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # or SIGINT; the journal keeps what was being graded
+        return 0
+    return 0
+
+
 def run_export(root: Path, args: argparse.Namespace) -> int:
     print(f"wrote {export_lms(root, root / args.to, args.format, mapping=args.mapping)}")
     return 0
@@ -352,6 +368,7 @@ COMMANDS = {
     "feedback": run_feedback,
     "test-strength": run_test_strength,
     "export": run_export,
+    "grade-service": run_grade_service,
 }
 
 

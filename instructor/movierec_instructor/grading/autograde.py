@@ -63,6 +63,20 @@ AUTOGRADE_OPTIONS = (
     f"--Autograde.autograde_preprocessors={AUTOGRADE_STEPS!r}",
     "--AssignLatePenalties.plugin_class=movierec_instructor.grading.late_policy.CourseLatePolicy",
 )
+EXECUTE_STEP = AUTOGRADE_STEPS[0]
+
+
+def autograde_options(execute: str = EXECUTE_STEP) -> tuple[str, ...]:
+    """nbgrader's autograde options, with ``execute`` (a subclass of nbgrader's Execute) running the cells.
+
+    The grading service (:mod:`movierec_instructor.hub`) names one that takes a kernel started ahead.
+    """
+    if execute == EXECUTE_STEP:
+        return AUTOGRADE_OPTIONS
+    steps = [execute, *AUTOGRADE_STEPS[1:]]
+    return ("--force", f"--Autograde.autograde_preprocessors={steps!r}", AUTOGRADE_OPTIONS[2])
+
+
 COURSE_FILES = ("nbgrader_config.py", DEADLINES, EXTENSIONS)  # what a worker's copy of the course needs
 
 
@@ -95,6 +109,7 @@ def _grade_in_workers(
     db: str,
     sandbox: bool,
     due: dt.datetime | None = None,
+    options: tuple[str, ...] = AUTOGRADE_OPTIONS,
 ) -> None:
     """Grades each share of students in its own copy of the course, then merges the results."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -118,7 +133,7 @@ def _grade_in_workers(
                 db=worker_db,
             )
             runtime = runtime_folder(copy)
-            grade = nbgrader_command("autograde", assignment, *AUTOGRADE_OPTIONS, db=worker_db)
+            grade = nbgrader_command("autograde", assignment, *options, db=worker_db)
             # Each worker registers the assignment (and its due date) in its own gradebook, then grades.
             steps = [generate, grade]
             if due is not None:
@@ -194,6 +209,8 @@ def autograde(
     db: str | None = None,
     sandbox: bool = True,
     only: list[str] | None = None,
+    execute: str = EXECUTE_STEP,
+    probe: bool = True,
 ) -> list[Finding]:
     """Checks, grades and records every submission of ``assignment``.
 
@@ -205,8 +222,14 @@ def autograde(
         db: the gradebook URL (default ``sqlite:///course/gradebook.db``).
         sandbox: run every kernel in the OS sandbox; False only on the instructor's explicit
             ``--no-sandbox`` (then written into the report).
+        execute: the preprocessor that runs the cells (see :func:`autograde_options`).
         only: regrade just these students (``--student``); everyone else's submission, grades
             and timestamps stay as they are. Grading again replaces grades, never adds to them.
+        execute: the preprocessor that runs the cells (see :func:`autograde_options`); the
+            failures graded alone use it too.
+        probe: start the grading kernel once before anything is touched; False only where a
+            kernel of this machine has just answered (the grading service's warm kernel). A
+            failure is still classified by a probe.
 
     Returns:
         The report: one :class:`Finding` per repaired, rejected or failed submission; a
@@ -223,7 +246,7 @@ def autograde(
     course, students = run.course, run.students
     with tempfile.TemporaryDirectory() as tmp:
         runtime = runtime_folder(Path(tmp))
-        broken = kernel_probe(runtime, sandbox)
+        broken = kernel_probe(runtime, sandbox) if probe else None
         if broken:
             # Nothing is touched: no repair, no blank, no grade. A re-run grades everyone.
             return run.not_graded(
@@ -233,11 +256,22 @@ def autograde(
             )
         findings = run.prepare()
         shares = [students[i::jobs] for i in range(max(1, min(jobs, len(students))))]
+        options = autograde_options(execute)
         if students:
-            _grade_in_workers(course, assignment, shares, run.db, sandbox, run.due)
+            _grade_in_workers(course, assignment, shares, run.db, sandbox, run.due, options)
         env = grading_env(sandbox, str(runtime))
         _grade_failures_alone(
-            course, assignment, students, run.expected, run.release, run.db, env, runtime, sandbox, findings
+            course,
+            assignment,
+            students,
+            run.expected,
+            run.release,
+            run.db,
+            env,
+            runtime,
+            sandbox,
+            findings,
+            options,
         )
     return findings + run.finish()
 
@@ -260,14 +294,13 @@ def _grade_failures_alone(
     runtime: Path,
     sandbox: bool,
     findings: list[Finding],
+    options: tuple[str, ...] = AUTOGRADE_OPTIONS,
 ) -> None:
     """Grades alone each student the shared run did not grade, and decides whose fault a failure is."""
     for student in students:
         if _graded(course, student, assignment, expected):
             continue
-        done = run_nbgrader(
-            course, "autograde", assignment, *AUTOGRADE_OPTIONS, f"--student={student}", db=db, env=env
-        )
+        done = run_nbgrader(course, "autograde", assignment, *options, f"--student={student}", db=db, env=env)
         if _graded(course, student, assignment, expected):
             continue
         broken = kernel_probe(runtime, sandbox)
@@ -292,9 +325,7 @@ def _grade_failures_alone(
                 kept,
             )
         )
-        run_nbgrader(
-            course, "autograde", assignment, *AUTOGRADE_OPTIONS, f"--student={student}", db=db, env=env
-        )
+        run_nbgrader(course, "autograde", assignment, *options, f"--student={student}", db=db, env=env)
 
 
 def _forget_submission(db: str, assignment: str, student: str) -> None:

@@ -1,0 +1,164 @@
+"""The hub's grading service (part of ``make bench``): submit-to-feedback time and throughput.
+
+1. Ten students hand in notebook 02 (``02_matrix_factorization``, the solution) within one
+   minute, one every six seconds, into nbgrader's exchange as ``nbgrader submit`` does; the
+   service (``movierec grade-service``, 2 workers, 2 warm kernels with TensorFlow imported)
+   grades them. For each hand-in: seconds from the hand-in until its feedback page is where
+   ``nbgrader fetch_feedback`` finds it; p50 and p95.
+2. The same ten hand-ins all at once: the service's time to grade them all (warm pool), against
+   ``movierec autograde --jobs 2`` on the same ten submissions, in the same run.
+3. A projection for a 16-core node and 300 students, from the measured seconds per hand-in
+   (the assumptions are printed).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from movierec_instructor.course import write_submission
+from movierec_instructor.grading.autograde import autograde
+from movierec_instructor.grading.nbgrader_runner import run_nbgrader, tool_env
+from movierec_instructor.hub.release import feedback_path
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "02_matrix_factorization"
+COURSE_ID = "bench"
+STUDENTS = 10
+SPREAD = 60.0  # seconds over which the ten hand-ins arrive
+WORKERS = 2
+IMPORTS = "numpy,pandas,movierec_helpers,movierec_helpers.exercises,tensorflow,keras"
+
+
+def _course(root: Path) -> tuple[Path, Path]:
+    course, exchange = root / "course", root / "exchange"
+    exchange.mkdir(parents=True)
+    shutil.copytree(ROOT / "solutions" / ASSIGNMENT, course / "solutions" / ASSIGNMENT)
+    shutil.copytree(ROOT / "notebooks" / ASSIGNMENT, course / "notebooks" / ASSIGNMENT)
+    extra = f"\nc.Exchange.root = {str(exchange)!r}\nc.CourseDirectory.course_id = {COURSE_ID!r}\n"
+    (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text() + extra)
+    run_nbgrader(course, "release_assignment", ASSIGNMENT, "--force", check=True)
+    return course, exchange
+
+
+def _hand_in(exchange: Path, student: str) -> Path:
+    """What ``nbgrader submit`` writes into ``inbound/`` (the copy first, timestamp and secret last)."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S.000000 UTC", time.gmtime())
+    folder = exchange / COURSE_ID / "inbound" / f"{student}+{ASSIGNMENT}+{stamp}+{secrets.token_hex(6)}"
+    solution = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    write_submission(solution, folder / f"{ASSIGNMENT}.ipynb")
+    (folder / "timestamp.txt").write_text(stamp)
+    (folder / "submission_secret.txt").write_text(secrets.token_hex(64))
+    return folder
+
+
+def _service(course: Path, exchange: Path) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "movierec_instructor.cli", "--course", str(course), "grade-service",
+        f"--exchange={exchange}", f"--course-id={COURSE_ID}", "--no-owner-check",
+        f"--workers={WORKERS}", f"--pool={WORKERS}", f"--imports={IMPORTS}",
+    ]  # fmt: skip
+    return subprocess.Popen(command, env=tool_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait_warm(course: Path, timeout: float = 600) -> None:
+    pool = course / "hub-state" / "pool"
+    deadline = time.monotonic() + timeout
+    while len(list(pool.glob("*/ready.json"))) < WORKERS and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
+def _latencies(exchange: Path, arrivals: dict[Path, float], timeout: float = 1800) -> dict[Path, float]:
+    """Seconds from each hand-in until its feedback page is in the exchange."""
+    feedback = exchange / COURSE_ID / "feedback"
+    done: dict[Path, float] = {}
+    deadline = time.monotonic() + timeout
+    while len(done) < len(arrivals) and time.monotonic() < deadline:
+        for folder, at in arrivals.items():
+            if folder not in done and feedback_path(feedback, folder, ASSIGNMENT).exists():
+                done[folder] = time.monotonic() - at
+        time.sleep(0.2)
+    return done
+
+
+def spread_run(root: Path) -> list[float]:
+    """Part 1: ten hand-ins over a minute; each one's seconds to feedback."""
+    course, exchange = _course(root / "spread")
+    service = _service(course, exchange)
+    try:
+        _wait_warm(course)
+        arrivals = {}
+        for k in range(STUDENTS):
+            arrivals[_hand_in(exchange, f"s{k:02d}")] = time.monotonic()
+            time.sleep(SPREAD / STUDENTS)
+        return sorted(_latencies(exchange, arrivals).values())
+    finally:
+        service.terminate()
+        service.wait()
+
+
+def burst_run(root: Path) -> tuple[float, float]:
+    """Part 2: ten hand-ins at once, service vs ``autograde --jobs 2``; seconds for all ten."""
+    course, exchange = _course(root / "burst")
+    service = _service(course, exchange)
+    try:
+        _wait_warm(course)
+        start = time.monotonic()
+        arrivals = {_hand_in(exchange, f"s{k:02d}"): start for k in range(STUDENTS)}
+        service_seconds = max(_latencies(exchange, arrivals).values())
+    finally:
+        service.terminate()
+        service.wait()
+    batch = root / "batch"
+    shutil.copytree(course / "solutions", batch / "solutions")
+    shutil.copytree(course / "notebooks", batch / "notebooks")
+    shutil.copy(course / "nbgrader_config.py", batch)
+    for folder in arrivals:
+        student = folder.name.split("+")[0]
+        shutil.copytree(folder, batch / "submitted" / student / ASSIGNMENT)
+    start = time.monotonic()
+    autograde(batch, ASSIGNMENT, jobs=WORKERS)
+    return service_seconds, time.monotonic() - start
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        latencies = spread_run(root)
+        if len(latencies) < STUDENTS:
+            print(f"only {len(latencies)} of {STUDENTS} hand-ins got feedback")
+        if latencies:
+            p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
+            print(
+                f"hub, {STUDENTS} hand-ins of {ASSIGNMENT} over {SPREAD:.0f} s, {WORKERS} workers: "
+                f"submit-to-feedback p50 {statistics.median(latencies):.1f} s, p95 {p95:.1f} s, "
+                f"max {latencies[-1]:.1f} s"
+            )
+        service_s, batch_s = burst_run(root)
+        print(
+            f"{STUDENTS} hand-ins at once: service (warm pool, {WORKERS} workers) {service_s:.1f} s "
+            f"({STUDENTS / service_s * 60:.1f}/min); movierec autograde --jobs {WORKERS} {batch_s:.1f} s "
+            f"({STUDENTS / batch_s * 60:.1f}/min)"
+        )
+        per_hand_in = service_s * WORKERS / STUDENTS  # core-seconds per hand-in here
+        cores, students, workers = 16, 300, 14
+        print(
+            f"projection, {cores}-core node, {students} students: assumes {per_hand_in:.1f} core-seconds "
+            f"per hand-in (measured here, {os.cpu_count()} cores), {workers} workers (2 cores left to the "
+            f"hub and the students' idle servers), no memory limit reached (about 1.5 GB per TensorFlow "
+            f"kernel), everyone handing in within the same hour: all graded in "
+            f"{students * per_hand_in / workers / 60:.1f} min of grading; a hand-in waits at most "
+            f"{students * per_hand_in / workers / 60:.1f} min in the worst burst (all at once), "
+            f"{per_hand_in:.0f} s when hand-ins are spread"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,9 @@
+"""Grading on a JupyterHub: students hand in from the lab and fetch their feedback seconds later.
+
+- ``watch``: finds the hand-ins in nbgrader's exchange (untrusted folder names, owners checked);
+- ``queue``: the durable journal and the fair queue (latest hand-in only, round-robin by student);
+- ``warm_pool``: sandboxed grading kernels started ahead with the course's imports, one per hand-in;
+- ``job``: grades one hand-in with ``movierec autograde``'s own code, in a private copy of the course;
+- ``release``: merges the result into the course gradebook and releases the feedback to the exchange;
+- ``service``: ``movierec grade-service``, the loop JupyterHub starts as a managed service.
+"""

@@ -1,0 +1,227 @@
+"""The grading service: ``movierec grade-service``, started by JupyterHub as a managed service.
+
+It watches the exchange's inbound folder (:mod:`~movierec_instructor.hub.watch`), records
+every hand-in in its journal (:mod:`~movierec_instructor.hub.queue`), and runs up to
+``workers`` grading jobs at once (:mod:`~movierec_instructor.hub.job`, one process group
+each), the fairest first, each given a warm kernel (:mod:`~movierec_instructor.hub.warm_pool`)
+when one is ready. Killed at any point, it restarts from the journal: jobs left running
+are stopped and graded again unless they had published their result; hand-ins a machine
+fault left *not graded* are graded again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from movierec_instructor.grading.autograde import threads_per_worker
+from movierec_instructor.grading.nbgrader_runner import tool_env
+from movierec_instructor.hub.job import RESULT
+from movierec_instructor.hub.queue import Job, Journal
+from movierec_instructor.hub.warm_pool import WARM_ENV, WarmPool
+from movierec_instructor.hub.watch import scan
+from movierec_instructor.integrity.sandbox import check_available
+
+COURSE_IMPORTS = ["numpy", "pandas", "movierec_helpers", "movierec_helpers.exercises", "tensorflow", "keras"]
+MAX_ATTEMPTS = 3  # a job that dies without a result is retried this often, then reported not graded
+
+
+@dataclass
+class Settings:
+    """What one grading service serves, and how."""
+
+    course: Path
+    exchange: Path
+    course_id: str
+    state: Path | None = None
+    workers: int = 2
+    pool: int = 2
+    imports: list[str] = field(default_factory=lambda: list(COURSE_IMPORTS))
+    sandbox: bool = True
+    check_owner: bool = True
+    poll: float = 1.0
+    once: bool = False  # stop when nothing is left to grade (tests, a catch-up run)
+
+    def __post_init__(self) -> None:
+        self.course = Path(self.course).resolve()
+        self.state = Path(self.state or self.course / "hub-state").resolve()
+
+    @property
+    def inbound(self) -> Path:
+        return self.exchange / self.course_id / "inbound"
+
+    @property
+    def feedback(self) -> Path:
+        return self.exchange / self.course_id / "feedback"
+
+
+def job_folder(settings: Settings, key: str) -> Path:
+    """The job's own folder (its private course and ``result.json``)."""
+    return settings.state / "jobs" / key
+
+
+def read_result(settings: Settings, key: str) -> dict | None:
+    """The job's ``result.json``, if it wrote one."""
+    try:
+        return json.loads((job_folder(settings, key) / RESULT).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def stop_group(pgid: int | None) -> None:
+    """Kills a job's process group left by a killed service (its nbgrader and kernels)."""
+    if pgid:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def recover(journal: Journal, settings: Settings) -> None:
+    """Settles what a killed service left: published jobs are done, the others graded again."""
+    for key, pgid, _kernel in journal.interrupted():
+        stop_group(pgid)
+        result = read_result(settings, key)
+        if result and result.get("published"):
+            journal.finish(key, "graded", score=result.get("score"))
+        else:
+            journal.requeue(key, "the service stopped while grading it")
+    for key in [k for k, state in journal.states().items() if state == "not_graded"]:
+        journal.requeue(key, "graded again after a restart (it was not graded: a machine fault)")
+
+
+def start_job(settings: Settings, job: Job, kernel: str | None) -> subprocess.Popen:
+    """Starts one job in a process group of its own."""
+    folder = job_folder(settings, job.key)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    command = [
+        sys.executable, "-m", "movierec_instructor.hub.job", "--course", str(settings.course),
+        "--job", str(folder), "--submission", str(job.folder), "--feedback-dir", str(settings.feedback),
+        "--student", job.student, "--assignment", job.assignment,
+    ]  # fmt: skip
+    if not settings.sandbox:
+        command.append("--no-sandbox")
+    env = tool_env({**threads_per_worker(settings.workers), **({WARM_ENV: kernel} if kernel else {})})
+    with open(folder / "job.log", "wb") as log:
+        return subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def settle(journal: Journal, settings: Settings, job: Job, status: int) -> None:
+    """Records a finished job's outcome; a job that died without a result is retried."""
+    result = read_result(settings, job.key)
+    if result and result.get("published"):
+        journal.finish(job.key, "graded", score=result.get("score"))
+    elif result:
+        journal.finish(job.key, "not_graded", result.get("reason", ""))
+    elif job.attempts < MAX_ATTEMPTS:
+        journal.requeue(job.key, f"the grading job ended with status {status} and no result")
+    else:
+        journal.finish(
+            job.key, "not_graded", f"the grading job failed {job.attempts} times (status {status})"
+        )
+
+
+class Service:
+    """One grading service: the journal, the pool, the running jobs."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.state.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(settings.state / "pool", ignore_errors=True)  # a killed service's kernels died with it
+        self.journal = Journal(settings.state / "journal.sqlite")
+        self.pool = WarmPool(settings.state / "pool", settings.pool, settings.imports, settings.sandbox)
+        self.running: dict[str, tuple[Job, subprocess.Popen, str | None]] = {}
+
+    def step(self) -> None:
+        """One round: record new hand-ins, start jobs, settle finished ones, warm a kernel."""
+        found, refused = scan(self.settings.inbound, self.settings.check_owner)
+        for submission in found:
+            self.journal.add(submission)
+        for key, why in refused:
+            self.journal.refuse(key, why)
+        for key, (job, process, kernel) in list(self.running.items()):
+            if process.poll() is not None:
+                self.pool.discard(kernel)
+                del self.running[key]
+                settle(self.journal, self.settings, job, process.returncode)
+        while len(self.running) < self.settings.workers:
+            job = self.journal.next()
+            if job is None:
+                break
+            kernel = self.pool.claim()
+            process = start_job(self.settings, job, kernel)
+            self.journal.running(job.key, process.pid, kernel)
+            self.running[job.key] = (job, process, kernel)
+        self.pool.fill()
+
+    def serve(self) -> None:
+        """Grades until stopped (or, with ``once``, until nothing is left)."""
+        recover(self.journal, self.settings)
+        self.pool.fill(wait=True)
+        try:
+            while True:
+                self.step()
+                if self.settings.once and not self.running and not self.journal.pending():
+                    return
+                time.sleep(self.settings.poll)
+        finally:
+            for _job, process, _kernel in self.running.values():
+                stop_group(process.pid)
+            self.pool.close()
+            self.journal.close()
+
+
+def serve(settings: Settings) -> None:
+    """Checks the sandbox, then runs the service (:class:`Service`).
+
+    Raises:
+        movierec_instructor.integrity.sandbox.SandboxUnavailable: no sandbox here and ``sandbox`` is set.
+    """
+    if settings.sandbox:
+        check_available()
+    Service(settings).serve()
+
+
+def add_arguments(parser) -> None:
+    """The options of ``movierec grade-service``."""
+    parser.add_argument("--exchange", type=Path, default=Path("/srv/nbgrader/exchange"), help="Exchange.root")
+    parser.add_argument("--course-id", required=True, help="CourseDirectory.course_id of the exchange")
+    parser.add_argument(
+        "--state", type=Path, default=None, help="journal and jobs (default COURSE/hub-state)"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="hand-ins graded at once")
+    parser.add_argument("--pool", type=int, default=2, help="warm kernels kept ready")
+    parser.add_argument(
+        "--imports", default=",".join(COURSE_IMPORTS), help="modules a warm kernel imports (comma-separated)"
+    )
+    parser.add_argument("--no-sandbox", action="store_true", help="grade without the OS sandbox")
+    parser.add_argument(
+        "--no-owner-check", action="store_true", help="accept hand-ins not owned by the student named"
+    )
+    parser.add_argument("--once", action="store_true", help="stop when nothing is left to grade")
+
+
+def settings_from(course: Path, args) -> Settings:
+    """The service's settings from the command line."""
+    return Settings(
+        course=course,
+        exchange=args.exchange.resolve(),
+        course_id=args.course_id,
+        state=args.state,
+        workers=args.workers,
+        pool=args.pool,
+        imports=[m for m in args.imports.split(",") if m],
+        sandbox=not args.no_sandbox,
+        check_owner=not args.no_owner_check,
+        once=args.once,
+    )
