@@ -43,9 +43,10 @@ def weighted_solve(Y, YtY, items, ratings, alpha: float, lam: float) -> np.ndarr
     Returns:
         The user's ``[d]`` vector.
     """
-    Y = np.asarray(Y, dtype=np.float64)
-    base = np.asarray(YtY, dtype=np.float64) + lam * np.eye(Y.shape[1])
-    return _solve(Y, base, np.asarray(items, dtype=np.int64), ratings, alpha)
+    rows = np.asarray(Y, dtype=np.float64)[np.asarray(items, dtype=np.int64)]
+    confidence = 1.0 + alpha * np.asarray(ratings, dtype=np.float64)
+    A = np.asarray(YtY, dtype=np.float64) + (rows.T * (confidence - 1.0)) @ rows + lam * np.eye(rows.shape[1])
+    return np.linalg.solve(A, rows.T @ confidence)
 
 
 def half_sweep(R: sp.csr_matrix, fixed: np.ndarray, alpha: float, lam: float) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 
 from movierec_helpers.exercises.reference import reference_solution
 
@@ -32,8 +33,7 @@ def bpr_loss_grad(x_u, y_i, y_j) -> tuple[float, np.ndarray, np.ndarray, np.ndar
     x_u, y_i, y_j = (np.asarray(a, dtype=np.float64) for a in (x_u, y_i, y_j))
     z = np.sum(x_u * (y_i - y_j), axis=1)
     loss = float(np.mean(np.logaddexp(0.0, -z)))
-    # d/dz of -log sigmoid(z) = -sigmoid(-z), written with tanh so that no exp overflows.
-    dz = -0.5 * (1.0 - np.tanh(z / 2.0))[:, None] / len(z)
+    dz = -expit(-z)[:, None] / len(z)  # d/dz of -log sigmoid(z), over the batch's mean
     return loss, dz * (y_i - y_j), dz * x_u, -dz * x_u
 
 
@@ -56,7 +56,9 @@ def _seen_lookup(R: sp.csr_matrix):
     return stored
 
 
-def sample_triples(R: sp.csr_matrix, size: int, rng: np.random.Generator, seen=None) -> tuple[np.ndarray, ...]:
+def sample_triples(
+    R: sp.csr_matrix, size: int, rng: np.random.Generator, seen=None
+) -> tuple[np.ndarray, ...]:
     """``size`` triples (user, seen item, unseen item): the pairs at random, the unseen item uniform.
 
     Args:
@@ -68,9 +70,17 @@ def sample_triples(R: sp.csr_matrix, size: int, rng: np.random.Generator, seen=N
     Returns:
         ``(users, seen_items, unseen_items)`` integer arrays; ``R[u, unseen]`` is never stored
         (an unseen item that the user has seen is drawn again until it is not).
+
+    Raises:
+        ValueError: no user has both a seen and an unseen item.
     """
     seen = seen or _seen_lookup(R)
-    picked = rng.integers(0, R.nnz, size)
+    counts = np.diff(R.indptr)
+    # A user who has seen every item has no unseen one: their interactions are not drawn.
+    entries = np.flatnonzero(np.repeat(counts < R.shape[1], counts))
+    if len(entries) == 0:
+        raise ValueError("Every user with interactions has seen every item: there is no unseen item to draw.")
+    picked = entries[rng.integers(0, len(entries), size)]
     users = np.searchsorted(R.indptr, picked, side="right") - 1
     unseen = rng.integers(0, R.shape[1], size)
     clash = seen(users, unseen)
@@ -116,10 +126,11 @@ def fit_bpr(
         users, seen, unseen = sample_triples(R, R.nnz, rng, lookup)
         for start in range(0, R.nnz, batch_size):
             u, i, j = (a[start : start + batch_size] for a in (users, seen, unseen))
-            _, g_u, g_i, g_j = bpr_loss_grad.__wrapped__(X[u], Y[i], Y[j])
-            # Per-triple gradients (the mean's times the batch size), summed where a row repeats.
-            step = lr * len(u)
-            np.add.at(X, u, -(step * g_u + lr * reg * X[u]))
-            np.add.at(Y, i, -(step * g_i + lr * reg * Y[i]))
-            np.add.at(Y, j, -(step * g_j + lr * reg * Y[j]))
+            x_u, y_i, y_j = X[u], Y[i], Y[j]
+            # A step up the log-likelihood of each triple: its gradient is sigmoid(-z) times the
+            # other side's vectors; rows that repeat in a batch add up.
+            weight = expit(-np.sum(x_u * (y_i - y_j), axis=1))[:, None]
+            np.add.at(X, u, lr * (weight * (y_i - y_j) - reg * x_u))
+            np.add.at(Y, i, lr * (weight * x_u - reg * y_i))
+            np.add.at(Y, j, lr * (-weight * x_u - reg * y_j))
     return X, Y
