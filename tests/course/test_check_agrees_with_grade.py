@@ -267,7 +267,7 @@ PLANTED = {
             ),
             "bpr_loss_grad": (
                 BPR.format(g=RIGHT_G, loss="float(np.mean(np.log(1 + np.exp(-z))))", grad_j="-g * x_u"),
-                "RuntimeWarning: overflow encountered in exp",
+                "use np.logaddexp(0, -z), which does not overflow",
             ),
             "claim": (
                 CLAIM.format(
