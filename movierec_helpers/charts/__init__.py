@@ -6,7 +6,7 @@ functions from here.
 - :mod:`~movierec_helpers.charts.interactive`: Altair charts of ratings, embeddings and neighbours;
 - :mod:`~movierec_helpers.charts.training`: Matplotlib training curves;
 - :mod:`~movierec_helpers.charts.retrieval`: recall against cost and speed, catalogue growth;
-- :mod:`~movierec_helpers.charts.tradeoffs`: metrics against a re-ranking parameter;
+- :mod:`~movierec_helpers.charts.tradeoffs`: metrics against a re-ranking parameter, models side by side;
 - :mod:`~movierec_helpers.charts.describe`: every chart and figure described in words (its
   ``description`` and text fallback), made from its own spec and data;
 - :mod:`~movierec_helpers.charts.export`: ``save_chart``, SVG and PNG files that keep the description.
@@ -25,7 +25,7 @@ from movierec_helpers.charts.interactive import (
     user_histograms,
 )
 from movierec_helpers.charts.retrieval import catalogue_scaling_chart, recall_cost_chart
-from movierec_helpers.charts.tradeoffs import tradeoff_chart
+from movierec_helpers.charts.tradeoffs import model_comparison_chart, tradeoff_chart
 
 __all__ = [
     "describe_figure",
@@ -34,6 +34,7 @@ __all__ = [
     "text_fallback",
     "catalogue_scaling_chart",
     "recall_cost_chart",
+    "model_comparison_chart",
     "tradeoff_chart",
     "embedding_norm_chart",
     "embedding_scatter",

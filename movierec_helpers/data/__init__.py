@@ -4,7 +4,7 @@ MovieLens 100K ships inside the package, so ``load_movielens()`` works offline.
 
 - :mod:`~movierec_helpers.data.bundled`: the offline 100K copy;
 - :mod:`~movierec_helpers.data.download`: the larger variants, downloaded on request;
-- :mod:`~movierec_helpers.data.split`: train/test splits;
+- :mod:`~movierec_helpers.data.split`: train/test splits, at random or by time per user;
 - :mod:`~movierec_helpers.data.tables`: the users, movies and ratings tables and their checks;
 - :mod:`~movierec_helpers.data.my_ratings`: rate movies yourself.
 """
@@ -17,7 +17,7 @@ import pandas as pd
 
 from movierec_helpers.data import download
 from movierec_helpers.data.bundled import load_ml100k
-from movierec_helpers.data.split import permutation_split, split_ratings
+from movierec_helpers.data.split import permutation_split, split_ratings, temporal_holdout
 from movierec_helpers.data.tables import (
     RATING_COLUMNS,
     DataError,
@@ -40,6 +40,7 @@ __all__ = [
     "permutation_split",
     "rating_statistics",
     "split_ratings",
+    "temporal_holdout",
     "validate_ratings",
 ]
 

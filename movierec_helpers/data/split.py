@@ -1,4 +1,4 @@
-"""Random splits of ratings tables (seeded, reproducible)."""
+"""Splits of ratings tables: at random (seeded, reproducible) and by time (each user's latest held out)."""
 
 from __future__ import annotations
 
@@ -49,3 +49,31 @@ def split_ratings(
     validate_ratings(ratings)
     train_rows, test_rows = permutation_split(len(ratings), holdout_fraction, seed=seed)
     return ratings.iloc[train_rows], ratings.iloc[test_rows]
+
+
+def temporal_holdout(ratings: pd.DataFrame, num_heldout: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Holds out each user's last ``num_heldout`` ratings by time: the future to predict from the past.
+
+    Ratings with the same timestamp keep their order in ``ratings`` (a stable sort), so the split
+    is deterministic. A user with ``num_heldout`` ratings or fewer keeps one in training.
+
+    Args:
+        ratings: the ratings table with a ``timestamp`` column.
+        num_heldout: how many of each user's latest ratings go to the test part (at least 1).
+
+    Returns:
+        ``(train, test)``: DataFrames keeping the original index, disjoint, whose union is ``ratings``.
+
+    Raises:
+        ValueError: ``num_heldout`` is below 1.
+    """
+    validate_ratings(ratings)
+    if num_heldout < 1:
+        raise ValueError(f"num_heldout must be at least 1, got {num_heldout}.")
+    order = ratings.sort_values("timestamp", kind="stable")
+    from_end = order.groupby("user_id").cumcount(ascending=False)
+    size = order.groupby("user_id")["user_id"].transform("size")
+    held = from_end < np.minimum(num_heldout, size - 1)
+    test_index = order.index[held.to_numpy()]
+    mask = ratings.index.isin(test_index)
+    return ratings[~mask], ratings[mask]

@@ -31,6 +31,9 @@ EXERCISE_OF_FUNCTION: dict[str, str] = {
     "mmr": "mmr",
     "freshness_boost": "freshness_boost",
     "cap_exposure": "cap_exposure",
+    "weighted_solve": "weighted_solve",
+    "bpr_loss_grad": "bpr_loss_grad",
+    "claim": "claim",
 }
 
 

@@ -5,5 +5,7 @@
 - :mod:`~movierec_helpers.models.progress`: progress bars in the lab, none while grading;
 - :mod:`~movierec_helpers.models.tensorflow`: the TensorFlow track (Keras 3): cfmodel, losses, mf,
   softmax, wals, ranker, metrics, progress;
-- :mod:`~movierec_helpers.models.torch`: the PyTorch track: cfmodel, losses, mf.
+- :mod:`~movierec_helpers.models.torch`: the PyTorch track: cfmodel, losses, mf;
+- :mod:`~movierec_helpers.models.implicit`: implicit feedback in NumPy/SciPy, for both tracks:
+  interactions, als, bpr, baselines.
 """

@@ -1,4 +1,4 @@
-"""The student's check agrees with the grade (issue #33), on notebooks 07-09 as students hand them in.
+"""The student's check agrees with the grade (issue #33), on notebooks 07-10 as students hand them in.
 
 Three students per notebook each plant one common mistake in every exercise of it (a
 different one each: at least three per exercise), written from the text as a student
@@ -104,6 +104,33 @@ FIT = """def fit(model, optimizer, batch, num_steps):
 """
 ZERO_GRAD = "        optimizer.zero_grad()\n"
 STEP = "        optimizer.step()\n"
+
+SOLVE = """def weighted_solve(Y, YtY, items, ratings, alpha, lam):
+    rows = Y[items]
+    c = 1.0 + alpha * np.asarray(ratings, dtype=float)
+    A = YtY + {gram} + {reg}
+    return np.linalg.solve(A, rows.T @ {rhs})
+"""
+RIGHT_GRAM = "(rows.T * (c - 1.0)) @ rows"
+RIGHT_REG = "lam * np.eye(len(YtY))"
+BPR = """from scipy.special import expit
+
+
+def bpr_loss_grad(x_u, y_i, y_j):
+    z = np.sum(x_u * (y_i - y_j), axis=1)
+    g = {g}
+    loss = {loss}
+    return loss, g * (y_i - y_j), g * x_u, {grad_j}
+"""
+RIGHT_G = "-expit(-z)[:, None] / len(z)"
+RIGHT_LOSS = "float(np.mean(np.logaddexp(0.0, -z)))"
+CLAIM = """def claim(results):
+    winner = {winner}
+    best_other = results.drop(index=winner)["tuned Recall@20"].{best}()
+    return {{"winner": winner, "margin": float(results.loc[winner, "tuned Recall@20"] - best_other),
+            "wins_untuned": bool(results.loc[winner, "untuned Recall@20"] > {against})}}
+"""
+RIGHT_WINNER = 'results.sort_values(["tuned Recall@20", "tuned NDCG@20"], ascending=False).index[0]'
 
 # notebook -> student -> {exercise: (answer, phrase make check and the graded notebook must show)}
 PLANTED = {
@@ -232,6 +259,54 @@ PLANTED = {
             "cap_exposure": (
                 CAP.format(limit="max(1, int(np.ceil(max_share * k)))", result=RIGHT_RESULT),
                 "floor(2.5) = 2 per group (rounded down)",
+            ),
+        },
+    },
+    "10_implicit_feedback": {
+        "counted": {
+            "weighted_solve": (
+                SOLVE.format(gram="(rows.T * c) @ rows", reg=RIGHT_REG, rhs="c"),
+                "add Y_u^T (C_u - I) Y_u, not Y_u^T C_u Y_u",
+            ),
+            "bpr_loss_grad": (
+                BPR.format(g=RIGHT_G, loss="float(np.sum(np.logaddexp(0.0, -z)))", grad_j="-g * x_u"),
+                "the mean over the batch, not the sum",
+            ),
+            "claim": (
+                CLAIM.format(winner='results["tuned NDCG@20"].idxmax()', best="max", against="best_other"),
+                "B has the higher NDCG only",
+            ),
+        },
+        "unregularised": {
+            "weighted_solve": (
+                SOLVE.format(gram=RIGHT_GRAM, reg="0.0", rhs="c"),
+                "add lam * I to the matrix before solving",
+            ),
+            "bpr_loss_grad": (
+                BPR.format(g="-expit(-z)[:, None]", loss=RIGHT_LOSS, grad_j="-g * x_u"),
+                "divide by the batch size B",
+            ),
+            "claim": (
+                CLAIM.format(winner=RIGHT_WINNER, best="min", against="best_other"),
+                "not the worst",
+            ),
+        },
+        "naive": {
+            "weighted_solve": (
+                SOLVE.format(gram=RIGHT_GRAM, reg=RIGHT_REG, rhs="(c * np.asarray(ratings))"),
+                "the preference is 1 on the user's items (not the rating)",
+            ),
+            "bpr_loss_grad": (
+                BPR.format(g=RIGHT_G, loss="float(np.mean(np.log(1 + np.exp(-z))))", grad_j="-g * x_u"),
+                "use np.logaddexp(0, -z), which does not overflow",
+            ),
+            "claim": (
+                CLAIM.format(
+                    winner=RIGHT_WINNER,
+                    best="max",
+                    against='results.drop(index=winner)["untuned Recall@20"].max()',
+                ),
+                "compare the winner untuned with the OTHERS TUNED",
             ),
         },
     },

@@ -32,12 +32,14 @@ TENSORFLOW_TRACK = [
     "07_retrieval",
     "08_scoring",
     "09_reranking",
+    "10_implicit_feedback",
 ]
 PYTORCH_TRACK = [
     "01_exploring_movielens",
     "02_matrix_factorization_torch",
     "03_inspecting_embeddings_torch",
     "04_regularization_torch",
+    "10_implicit_feedback",
 ]
 
 
@@ -157,6 +159,14 @@ def test_recorded_quality_matches_the_course_claims():
     reranking = _recorded("09_reranking")
     assert reranking["diversity_lambda_03"] > reranking["diversity_lambda_1"], "MMR buys diversity ..."
     assert reranking["ndcg_lambda_03"] < reranking["ndcg_lambda_1"], "... at a price in NDCG@10"
+    implicit = _recorded("10_implicit_feedback")
+    assert (
+        implicit["recall_ease"]
+        > implicit["recall_als"]
+        > implicit["recall_bpr"]
+        > implicit["recall_popularity"]
+    ), "what notebook 10 says: EASE wins, and every model beats popularity"
+    assert implicit["untuned_recall_als"] < implicit["recall_als"] - 0.02, "ALS untuned (alpha 40) loses"
 
 
 @pytest.mark.parametrize("name", ["02_matrix_factorization", "03_inspecting_embeddings", "04_regularization"])

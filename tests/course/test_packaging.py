@@ -43,6 +43,7 @@ def test_constraints_pin_every_direct_dependency():
         + extras["dev"]
         + extras["tensorflow"]
         + extras["torch"]
+        + extras["bench"]
         + [r for r in instructor["dependencies"] if _normalise(r)[0] not in own]
     ):
         name, _ = _normalise(requirement)

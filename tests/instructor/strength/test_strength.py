@@ -91,6 +91,17 @@ KNOWN = {
             "lam=lam)"
         ],
     },
+    "10_implicit_feedback": {
+        "weighted_solve": [
+            "library shortcut: the solution -> from movierec_helpers.models.implicit.als import "
+            "weighted_solve as library_answer; return library_answer(Y=Y, YtY=YtY, items=items, "
+            "ratings=ratings, alpha=alpha, lam=lam)"
+        ],
+        "bpr_loss_grad": [
+            "library shortcut: the solution -> from movierec_helpers.models.implicit.bpr import "
+            "bpr_loss_grad as library_answer; return library_answer(x_u=x_u, y_i=y_i, y_j=y_j)"
+        ],
+    },
     "07_retrieval": {
         "top_k_unseen": [
             "library shortcut: the solution -> from movierec_helpers.serving.retrieval import exact_top_k "
@@ -479,6 +490,33 @@ MISTAKES = {
             ("drop statement: count[group]", "with k=4 and max_share=0.5 each group keeps at most 2"),
             ("off-by-one: 1 -> 0 in `limit", "floor(0.1 * 2) is 0, but each group may keep at least 1"),
             ("clamp dropped: max(1, ", "floor(0.1 * 2) is 0, but each group may keep at least 1"),
+        ],
+    },
+    "10_implicit_feedback": {
+        "weighted_solve": [
+            (
+                "drop term: 1.0 + alpha * np.asarray(ratings) -> alpha * np.asarray(ratings)",
+                "the confidence is 1 + alpha * r, not alpha * r",
+            ),
+            ("drop term: confidence - 1.0 -> confidence in", "add Y_u^T (C_u - I) Y_u, not Y_u^T C_u Y_u"),
+            (
+                "-> YtY + rows.T * (confidence - 1.0) @ rows in",
+                "add lam * I to the matrix before solving (the L2 regularisation)",
+            ),
+        ],
+        "bpr_loss_grad": [
+            ("mean/sum: np.mean -> np.sum", "the mean over the batch, not the sum"),
+            (
+                "drop normalisation: -expit(-z)[:, None] / len(z) -> -expit(-z)[:, None] in",
+                "the gradient of the mean: divide by the batch size B",
+            ),
+            ("sign: -g -> g", "grad_j: the sign: the loss falls as z rises"),
+            ("sign: -z -> z in `return", "this is log(1 + exp(z))"),
+        ],
+        "claim": [
+            ("-> ['tuned NDCG@20', 'tuned Recall@20']", "B has the higher NDCG only"),
+            ("-> results.drop(index=winner)['tuned Recall@20'].min()", "not the worst"),
+            ("comparison: results.loc[winner", "strictly higher is required, so wins_untuned is False"),
         ],
     },
 }
