@@ -30,6 +30,9 @@ EXERCISE_OF_FUNCTION: dict[str, str] = {
     "mmr": "mmr",
     "freshness_boost": "freshness_boost",
     "cap_exposure": "cap_exposure",
+    "leave_last_out": "leave_last_out",
+    "sampled_hits": "sampled_hits",
+    "bootstrap_interval": "bootstrap_interval",
 }
 
 
