@@ -14,8 +14,11 @@ import numpy as np
 from movierec_helpers.exercises.reference import reference_solution
 
 
+@reference_solution("bootstrap_interval")
 def bootstrap_means(values: np.ndarray, n_resamples: int, random_state: int) -> np.ndarray:
     """The mean of each of ``n_resamples`` resamples of ``values`` (with replacement, same size).
+
+    Part of the reference answer of notebook 11, graded cell ``bootstrap_interval``.
 
     The draw is ``np.random.default_rng(random_state).integers(0, n, size=(n_resamples, n))``,
     one row of positions per resample.
@@ -54,7 +57,10 @@ def bootstrap_interval(
 def paired_difference_interval(
     first: np.ndarray, second: np.ndarray, n_resamples: int = 1000, level: float = 0.95, random_state: int = 0
 ) -> tuple[float, float]:
-    """The bootstrap interval of ``mean(first - second)``, the same users resampled for both."""
+    """The bootstrap interval of ``mean(first - second)``, the same users resampled for both.
+
+    Notebook 11 computes it with the student's own interval of the per-user differences.
+    """
     first, second = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
     if first.shape != second.shape:
         raise ValueError(f"paired values need the same users: shapes {first.shape} and {second.shape}.")

@@ -43,8 +43,11 @@ def sample_negatives(
     return negatives
 
 
+@reference_solution("sampled_hits")
 def sampled_ranks(scores: np.ndarray, heldout: np.ndarray, negatives: np.ndarray) -> np.ndarray:
     """The 0-based rank of each user's held-out item among it and the user's negatives.
+
+    Part of the reference answer of notebook 11, graded cell ``sampled_hits``.
 
     Args:
         scores: ``[num_users, num_items]`` scores.

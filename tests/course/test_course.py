@@ -32,16 +32,18 @@ TENSORFLOW_TRACK = [
     "07_retrieval",
     "08_scoring",
     "09_reranking",
+    "11_evaluation_protocol",
 ]
 PYTORCH_TRACK = [
     "01_exploring_movielens",
     "02_matrix_factorization_torch",
     "03_inspecting_embeddings_torch",
     "04_regularization_torch",
+    "11_evaluation_protocol",
 ]
 
 
-def test_course_has_two_tracks_sharing_notebook_01():
+def test_course_has_two_tracks_sharing_notebooks_01_and_11():
     assert course.course_tracks(ROOT) == ["tensorflow", "pytorch"]
     assert course.assignments(ROOT, "tensorflow") == TENSORFLOW_TRACK
     assert course.assignments(ROOT, "pytorch") == PYTORCH_TRACK
@@ -157,6 +159,11 @@ def test_recorded_quality_matches_the_course_claims():
     reranking = _recorded("09_reranking")
     assert reranking["diversity_lambda_03"] > reranking["diversity_lambda_1"], "MMR buys diversity ..."
     assert reranking["ndcg_lambda_03"] < reranking["ndcg_lambda_1"], "... at a price in NDCG@10"
+    protocol = _recorded("11_evaluation_protocol")
+    assert protocol["random_split_leaked"] > 0.9, "a random hold-out trains on the user's future"
+    # The flip notebook 11 shows: sampled HR@10 orders the two models one way, full NDCG@10 the other.
+    assert protocol["popularity_sampled_hr"] > protocol["candidates_sampled_hr"]
+    assert protocol["candidates_full_ndcg"] > protocol["popularity_full_ndcg"]
 
 
 @pytest.mark.parametrize("name", ["02_matrix_factorization", "03_inspecting_embeddings", "04_regularization"])
