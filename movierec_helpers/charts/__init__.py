@@ -7,6 +7,7 @@ functions from here.
 - :mod:`~movierec_helpers.charts.training`: Matplotlib training curves;
 - :mod:`~movierec_helpers.charts.retrieval`: recall against cost and speed, catalogue growth;
 - :mod:`~movierec_helpers.charts.tradeoffs`: metrics against a re-ranking parameter, models side by side;
+- :mod:`~movierec_helpers.charts.intervals`: metrics per model with their confidence intervals;
 - :mod:`~movierec_helpers.charts.describe`: every chart and figure described in words (its
   ``description`` and text fallback), made from its own spec and data;
 - :mod:`~movierec_helpers.charts.export`: ``save_chart``, SVG and PNG files that keep the description.
@@ -24,6 +25,7 @@ from movierec_helpers.charts.interactive import (
     training_curves,
     user_histograms,
 )
+from movierec_helpers.charts.intervals import interval_chart
 from movierec_helpers.charts.retrieval import catalogue_scaling_chart, recall_cost_chart
 from movierec_helpers.charts.tradeoffs import model_comparison_chart, tradeoff_chart
 
@@ -36,6 +38,7 @@ __all__ = [
     "recall_cost_chart",
     "model_comparison_chart",
     "tradeoff_chart",
+    "interval_chart",
     "embedding_norm_chart",
     "embedding_scatter",
     "enable_offline_renderer",

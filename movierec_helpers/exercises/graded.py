@@ -34,6 +34,9 @@ EXERCISE_OF_FUNCTION: dict[str, str] = {
     "weighted_solve": "weighted_solve",
     "bpr_loss_grad": "bpr_loss_grad",
     "claim": "claim",
+    "leave_last_out": "leave_last_out",
+    "sampled_hits": "sampled_hits",
+    "bootstrap_interval": "bootstrap_interval",
 }
 
 

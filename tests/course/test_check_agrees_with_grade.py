@@ -1,4 +1,4 @@
-"""The student's check agrees with the grade (issue #33), on notebooks 07-10 as students hand them in.
+"""The student's check agrees with the grade (issue #33), on notebooks 07-11 as students hand them in.
 
 Three students per notebook each plant one common mistake in every exercise of it (a
 different one each: at least three per exercise), written from the text as a student
@@ -131,6 +131,29 @@ CLAIM = """def claim(results):
             "wins_untuned": bool(results.loc[winner, "untuned Recall@20"] > {against})}}
 """
 RIGHT_WINNER = 'results.sort_values(["tuned Recall@20", "tuned NDCG@20"], ascending=False).index[0]'
+
+LAST = """def leave_last_out(ratings):
+    {pick}
+    size = ratings.groupby("user_id")["user_id"].transform("size")
+    held = ratings.index.isin(last.index) & (size >= {least}).to_numpy()
+    return ratings[~held], ratings[held]
+"""
+RIGHT_PICK = 'last = ratings.sort_values(["timestamp", "movie_id"]).groupby("user_id").tail(1)'
+HITS = """def sampled_hits(scores, heldout, negatives, k):
+    scores = np.asarray(scores)
+    rows = np.arange(len(scores))
+    target = scores[rows, heldout][:, None]
+    above = {above}
+    return (above {compare} k).astype(float)
+"""
+OWN_NEGATIVES = "(scores[rows[:, None], negatives] >= target).sum(axis=1)"
+INTERVAL = """def bootstrap_interval(values, n_resamples, level, random_state):
+    values = np.asarray(values)
+    rng = np.random.default_rng({state})
+    means = values[rng.integers(0, len(values), size=(n_resamples, len(values)))].mean(axis=1)
+    {result}
+"""
+PERCENTILES = "return float(np.quantile(means, (1 - level) / 2)), float(np.quantile(means, (1 + level) / 2))"
 
 # notebook -> student -> {exercise: (answer, phrase make check and the graded notebook must show)}
 PLANTED = {
@@ -307,6 +330,57 @@ PLANTED = {
                     against='results.drop(index=winner)["untuned Recall@20"].max()',
                 ),
                 "compare the winner untuned with the OTHERS TUNED",
+            ),
+        },
+    },
+    "11_evaluation_protocol": {
+        "ties": {
+            "leave_last_out": (
+                LAST.format(
+                    pick='last = ratings.sort_values(["timestamp", "movie_id"], ascending=[True, False])'
+                    '.groupby("user_id").tail(1)',
+                    least=2,
+                ),
+                "hold out the larger movie id",
+            ),
+            "sampled_hits": (
+                HITS.format(above="(scores[rows[:, None], negatives] > target).sum(axis=1)", compare="<"),
+                "count as ranked above it",
+            ),
+            "bootstrap_interval": (
+                INTERVAL.format(state="", result=PERCENTILES),
+                "draw with rng = np.random.default_rng(random_state)",
+            ),
+        },
+        "inclusive": {
+            "leave_last_out": (LAST.format(pick=RIGHT_PICK, least=1), "user 2 has a single interaction"),
+            "sampled_hits": (HITS.format(above=OWN_NEGATIVES, compare="<="), "the top k holds k items"),
+            "bootstrap_interval": (
+                INTERVAL.format(
+                    state="random_state",
+                    result="return float(np.quantile(means, 1 - level)), float(np.quantile(means, level))",
+                ),
+                "a 90% interval leaves 5% out on each side",
+            ),
+        },
+        "catalogue": {
+            "leave_last_out": (
+                LAST.format(
+                    pick='last = ratings.sort_values("timestamp").groupby("user_id").head(1)', least=2
+                ),
+                "not the first",
+            ),
+            "sampled_hits": (
+                HITS.format(above="(scores >= target).sum(axis=1) - 1", compare="<"),
+                "is not one of its negatives",
+            ),
+            "bootstrap_interval": (
+                INTERVAL.format(
+                    state="random_state",
+                    result="return float(values.mean() - 1.645 * means.std()), "
+                    "float(values.mean() + 1.645 * means.std())",
+                ),
+                "not the mean plus or minus z standard errors",
             ),
         },
     },

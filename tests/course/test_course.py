@@ -33,6 +33,7 @@ TENSORFLOW_TRACK = [
     "08_scoring",
     "09_reranking",
     "10_implicit_feedback",
+    "11_evaluation_protocol",
 ]
 PYTORCH_TRACK = [
     "01_exploring_movielens",
@@ -40,10 +41,11 @@ PYTORCH_TRACK = [
     "03_inspecting_embeddings_torch",
     "04_regularization_torch",
     "10_implicit_feedback",
+    "11_evaluation_protocol",
 ]
 
 
-def test_course_has_two_tracks_sharing_notebook_01():
+def test_course_has_two_tracks_sharing_notebooks_01_and_11():
     assert course.course_tracks(ROOT) == ["tensorflow", "pytorch"]
     assert course.assignments(ROOT, "tensorflow") == TENSORFLOW_TRACK
     assert course.assignments(ROOT, "pytorch") == PYTORCH_TRACK
@@ -167,6 +169,11 @@ def test_recorded_quality_matches_the_course_claims():
         > implicit["recall_popularity"]
     ), "what notebook 10 says: EASE wins, and every model beats popularity"
     assert implicit["untuned_recall_als"] < implicit["recall_als"] - 0.02, "ALS untuned (alpha 40) loses"
+    protocol = _recorded("11_evaluation_protocol")
+    assert protocol["random_split_leaked"] > 0.9, "a random hold-out trains on the user's future"
+    # The flip notebook 11 shows: sampled HR@10 orders the two models one way, full NDCG@10 the other.
+    assert protocol["popularity_sampled_hr"] > protocol["candidates_sampled_hr"]
+    assert protocol["candidates_full_ndcg"] > protocol["popularity_full_ndcg"]
 
 
 @pytest.mark.parametrize("name", ["02_matrix_factorization", "03_inspecting_embeddings", "04_regularization"])

@@ -102,6 +102,22 @@ KNOWN = {
             "bpr_loss_grad as library_answer; return library_answer(x_u=x_u, y_i=y_i, y_j=y_j)"
         ],
     },
+    "11_evaluation_protocol": {
+        "leave_last_out": [
+            "library shortcut: the solution -> from movierec_helpers.evaluation.protocol import "
+            "leave_last_out as library_answer; return library_answer(ratings=ratings)"
+        ],
+        "sampled_hits": [
+            "library shortcut: the solution -> from movierec_helpers.evaluation.sampled import "
+            "sampled_ranks as library_answer; return library_answer(scores=scores, heldout=heldout, "
+            "negatives=negatives)"
+        ],
+        "bootstrap_interval": [
+            "library shortcut: the solution -> from movierec_helpers.evaluation.bootstrap import "
+            "bootstrap_means as library_answer; return library_answer(values=values, "
+            "n_resamples=n_resamples, random_state=random_state)"
+        ],
+    },
     "07_retrieval": {
         "top_k_unseen": [
             "library shortcut: the solution -> from movierec_helpers.serving.retrieval import exact_top_k "
@@ -517,6 +533,29 @@ MISTAKES = {
             ("-> ['tuned NDCG@20', 'tuned Recall@20']", "B has the higher NDCG only"),
             ("-> results.drop(index=winner)['tuned Recall@20'].min()", "not the worst"),
             ("comparison: results.loc[winner", "strictly higher is required, so wins_untuned is False"),
+        ],
+    },
+    "11_evaluation_protocol": {
+        "leave_last_out": [
+            (
+                'swap arguments: ["timestamp", "movie_id"]',
+                "hold out the interaction with the latest timestamp",
+            ),
+            ("comparison: size >= 2 -> size > 2", "user 3 has two interactions, so one is held out"),
+            ("off-by-one: 2 -> 1", "user 2 has a single interaction: it stays in training"),
+        ],
+        "sampled_hits": [
+            (
+                "scores[rows, heldout][:, None] -> scores[rows[:, None], negatives] > scores",
+                "its four negatives tie with the held-out item and count as ranked above it",
+            ),
+            ("comparison: above < k -> above <= k", "the top k holds k items, ranks 1 to k"),
+            ("axis: axis=1 -> axis=0", "one value per user (3 here), got shape (4,)"),
+        ],
+        "bootstrap_interval": [
+            ("seed dropped", "draw with rng = np.random.default_rng(random_state)"),
+            ("drop normalisation: (1 - level) / 2 -> 1 - level", "a 90% interval leaves 5% out on each side"),
+            ("swap arguments: float(np.quantile(means, tail)), float(", "low first, then high"),
         ],
     },
 }
