@@ -110,6 +110,7 @@ def test_hand_ins_are_graded_and_each_student_fetches_their_own_feedback(tmp_pat
     assert "✗ doubles (0 of 1): NotImplementedError" in pages["s3"]
     for student in ("s2", "s3"):  # nobody's page shows the answer (s1's shows s1's own)
         assert "BEGIN SOLUTION" not in pages[student] and "2 * x" not in pages[student]
+    assert (exchange / COURSE_ID / "feedback").stat().st_mode & 0o777 == 0o711  # nobody lists the pages
     with _journal(course) as db:
         assert sorted(db.execute("select student, state from submissions")) == [
             ("s1", "graded"), ("s2", "graded"), ("s3", "graded")
