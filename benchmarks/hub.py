@@ -129,6 +129,7 @@ def burst_run(root: Path) -> tuple[float, float]:
 
 
 def main() -> None:
+    """Prints the three parts' figures."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         latencies = spread_run(root)

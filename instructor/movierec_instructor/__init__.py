@@ -9,5 +9,6 @@ Students never need it; ``make setup`` installs it for instructors and maintaine
 - ``lms``: one registry of LMS presets, read by collect and export;
 - ``integrity``: the sandboxed grading kernel, untrusted input made safe, tampering and similarity;
 - ``strength``: mutation testing of every exercise's tests;
-- ``stats``: what grading says about each check.
+- ``stats``: what grading says about each check;
+- ``hub``: grading on a JupyterHub, hand-in by hand-in (``movierec grade-service``).
 """

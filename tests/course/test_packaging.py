@@ -44,10 +44,20 @@ def test_constraints_pin_every_direct_dependency():
         + extras["tensorflow"]
         + extras["torch"]
         + extras["bench"]
+        + extras["hub"]
         + [r for r in instructor["dependencies"] if _normalise(r)[0] not in own]
     ):
         name, _ = _normalise(requirement)
         assert name in pins, f"{name} has no pinned version in constraints.txt"
+
+
+def test_the_hub_is_an_extra_never_part_of_the_student_install():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    hub = {_normalise(r)[0] for r in extras["hub"]}
+    assert {"jupyterhub", "nbgitpuller"} <= hub
+    student = project["dependencies"] + extras["lab"] + extras["tensorflow"] + extras["torch"]
+    assert not hub & {_normalise(r)[0] for r in student}
 
 
 def test_bundled_data_is_package_data():

@@ -55,10 +55,12 @@ class Settings:
 
     @property
     def inbound(self) -> Path:
+        """The exchange's folder of hand-ins."""
         return self.exchange / self.course_id / "inbound"
 
     @property
     def feedback(self) -> Path:
+        """The exchange's folder of feedback pages."""
         return self.exchange / self.course_id / "feedback"
 
 

@@ -176,15 +176,18 @@ class AdoptedKernel(AsyncKernelManager):
     """A kernel manager for a kernel the pool started: it connects, interrupts and kills, never launches."""
 
     def adopt(self, record: dict) -> AdoptedKernel:
+        """Takes over the kernel of a pool record (its connection file and launcher's pid)."""
         self.load_connection_file(record["connection_file"])
         self.pid = int(record["pid"])
         return self
 
     @property
     def has_kernel(self) -> bool:
+        """Whether the adopted kernel still runs (nbclient then starts none)."""
         return self.is_alive_now()
 
     def is_alive_now(self) -> bool:
+        """Whether the kernel's launcher still runs."""
         try:
             os.kill(self.pid, 0)
         except OSError:
@@ -192,22 +195,26 @@ class AdoptedKernel(AsyncKernelManager):
         return True
 
     async def is_alive(self) -> bool:
+        """Whether the kernel's launcher still runs."""
         return self.is_alive_now()
 
     async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        """Kills the kernel: a used kernel is never shut down politely, nor reused."""
         try:
             os.kill(self.pid, signal.SIGKILL)  # the launcher; bubblewrap takes the sandbox with it
         except OSError:
             pass
 
     async def cleanup_resources(self, restart: bool = False) -> None:
+        """Nothing: the pool removes the kernel's folder."""
         return None
 
 
 class WarmExecute(Execute):
     """nbgrader's Execute step, running the notebook in the job's warm kernel when it has one."""
 
-    def preprocess(self, nb, resources=None, km=None):  # noqa: D102 - nbconvert's signature
+    def preprocess(self, nb, resources=None, km=None):
+        """Runs the notebook in the job's warm kernel (the student's folder copied in), else as nbgrader."""
         record = take_claimed() if km is None else None
         if record is None:
             return super().preprocess(nb, resources, km=km)

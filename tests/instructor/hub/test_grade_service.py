@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from movierec_instructor.cli import main
 from movierec_instructor.grading.nbgrader_runner import run_nbgrader, tool_env
 from movierec_instructor.hub.warm_pool import WARM_MARK
 from tests.instructor.grading.test_cluster import _notebook
@@ -110,10 +111,14 @@ def test_hand_ins_are_graded_and_each_student_fetches_their_own_feedback(tmp_pat
     assert "✗ doubles (0 of 1): NotImplementedError" in pages["s3"]
     for student in ("s2", "s3"):  # nobody's page shows the answer (s1's shows s1's own)
         assert "BEGIN SOLUTION" not in pages[student] and "2 * x" not in pages[student]
+    assert (exchange / COURSE_ID / "feedback").stat().st_mode & 0o777 == 0o711  # nobody lists the pages
     with _journal(course) as db:
         assert sorted(db.execute("select student, state from submissions")) == [
             ("s1", "graded"), ("s2", "graded"), ("s3", "graded")
         ]  # fmt: skip
+    # Batch grading of the same course regrades what the service put in submitted/: same scores.
+    assert main(["--course", str(course), "autograde", ASSIGNMENT, "--jobs", "2"]) == 0
+    assert _scores(course) == {"s1": 2.0, "s2": 0.0, "s3": 0.0}
 
 
 def _wait_for(condition, timeout: float) -> None:
