@@ -192,6 +192,7 @@ def test(fast: bool = False) -> int:
             "solutions",
             "--ignore=tests/browser",
             "--ignore=tests/slurm",
+            "--durations=25",  # the slowest tests, in CI's log: the test budget is watched there
             *NBVAL,
         ],
         cwd=ROOT,
