@@ -8,7 +8,8 @@ few megabytes) and returns scores, one row per user and one column per item:
 - :func:`pure_svd_scores`: PureSVD (Cremonesi, Koren and Turrin, 2010), the interactions
   projected on their top ``factors`` right singular vectors;
 - :func:`ease_scores`: EASE (Steck, 2019), a closed-form item-item regression with an L2
-  penalty and a zero diagonal.
+  penalty and a zero diagonal (the weights of :func:`~movierec_helpers.models.implicit.baselines.fit_ease`,
+  which notebook 10 uses on sparse data).
 
 No TensorFlow and no PyTorch: both tracks use these models (notebook 11).
 """
@@ -17,6 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+
+from movierec_helpers.models.implicit import interactions
+from movierec_helpers.models.implicit.baselines import fit_ease
 
 
 def interaction_matrix(ratings: pd.DataFrame, num_users: int, num_items: int) -> np.ndarray:
@@ -30,9 +35,8 @@ def interaction_matrix(ratings: pd.DataFrame, num_users: int, num_items: int) ->
     Returns:
         A ``float32`` array of shape ``[num_users, num_items]``.
     """
-    matrix = np.zeros((num_users, num_items), dtype=np.float32)
-    matrix[ratings["user_id"].to_numpy(), ratings["movie_id"].to_numpy()] = 1.0
-    return matrix
+    binary = interactions.interaction_matrix(ratings, num_users, num_items, values=None)
+    return binary.toarray().astype(np.float32)
 
 
 def item_knn_scores(matrix: np.ndarray, neighbours: int = 50) -> np.ndarray:
@@ -109,12 +113,7 @@ def ease_scores(matrix: np.ndarray, regularization: float = 500.0) -> np.ndarray
     """
     if regularization <= 0:
         raise ValueError(f"regularization must be positive, got {regularization}.")
-    gram = matrix.T.astype(np.float64) @ matrix
-    gram[np.diag_indices_from(gram)] += regularization
-    inverse = np.linalg.inv(gram)
-    weights = -inverse / np.diag(inverse)[None, :]
-    np.fill_diagonal(weights, 0.0)
-    return matrix @ weights
+    return matrix @ fit_ease(sp.csr_matrix(matrix), regularization)
 
 
 def candidate_list_scores(scores: np.ndarray, matrix: np.ndarray, n: int) -> np.ndarray:
