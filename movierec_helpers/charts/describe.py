@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 MARKS = {
@@ -33,6 +34,8 @@ TABLE_ROWS = 12  # a data table this small is printed under the text fallback
 
 
 def _number(value: Any) -> str:
+    if isinstance(value, np.generic):  # NumPy scalars read like Python's: 1,682, not 1.68e+03
+        value = value.item()
     if isinstance(value, (int, bool)) or (
         isinstance(value, float) and value.is_integer() and abs(value) < 1e6
     ):

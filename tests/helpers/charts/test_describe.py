@@ -117,3 +117,13 @@ def test_saved_svg_and_png_keep_the_description(tmp_path):
     assert Image.open(tmp_path / "curves.png").text["Description"] == description
     with pytest.raises(ValueError, match=r"'curves.jpg': use a .svg or .png"):
         save_chart(chart, tmp_path / "curves.jpg")
+
+
+def test_large_whole_numbers_read_as_numbers_whatever_their_type():
+    import altair as alt
+
+    table = pd.DataFrame({"items": np.array([1682, 10_000, 100_000]), "ms": [0.1, 0.4, 2.5]})
+    chart = alt.Chart(table).mark_line().encode(x=alt.X("items:Q", title="items"), y="ms:Q")
+    text = describe_vegalite(chart.to_dict())
+    assert "from 1,682 to 100,000" in text, text
+    assert "e+0" not in text
