@@ -73,6 +73,7 @@ test-hub:
 	test "$$(id -u)" = 0 || (echo "make test-hub runs as root (it makes Unix accounts)" && exit 2)
 	test -x $(HUB_ENV)/bin/jupyterhub || (/usr/bin/python3 -m venv $(HUB_ENV) && $(HUB_ENV)/bin/pip install -q \
 		-c constraints.txt -e . -e ./instructor "jupyterhub>=6.1" "nbgitpuller>=1.3" jupyterlab pytest requests)
+	$(HUB_ENV)/bin/python -c "import playwright" 2>/dev/null || $(HUB_ENV)/bin/pip install -q -c constraints.txt playwright
 	test -x .hub-tools/node_modules/.bin/configurable-http-proxy || \
 		npm install --silent --prefix .hub-tools configurable-http-proxy@5
 	$(HUB_ENV)/bin/python scripts/install_kernel.py && $(HUB_ENV)/bin/python -m movierec_instructor.integrity.kernels

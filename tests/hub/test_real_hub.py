@@ -242,3 +242,40 @@ def test_a_class_hands_in_from_the_hub_and_each_student_fetches_their_own_feedba
     with open(export, newline="") as handle:
         scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
     assert scores == EXPECTED
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+
+
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make test-browser installs it)"
+)
+def test_a_student_in_chromium_logs_in_pulls_the_course_and_reads_only_their_own_feedback(hub, accounts):
+    """The same class in a browser (after the test above): the login form, the nbgitpuller link,
+    the lab's Assignments panel, the fetched feedback page, another student's server refused."""
+    from playwright.sync_api import sync_playwright
+
+    user = "mrhub-s1"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(f"{hub['url']}/hub/login")
+        page.fill("#username_input", user)
+        page.fill("#password_input", accounts[user])
+        page.click("#login_submit")
+        page.wait_for_url(f"**/user/{user}/**")
+        pull = f"git-pull?repo={hub['repo']}&branch=main&urlpath=lab/tree/course/README.md"
+        page.goto(f"{hub['url']}/hub/user-redirect/{pull}")
+        page.wait_for_url("**/lab/tree/course/README.md**")
+        page.get_by_role("menuitem", name="Nbgrader").click()
+        page.get_by_text("Assignment List").click()
+        panel = page.locator("#submitted_assignments_list")
+        panel.get_by_text(ASSIGNMENT).first.wait_for()
+        stamp = sorted(Path(f"/home/{user}/{ASSIGNMENT}/feedback").iterdir())[-1].name
+        page.goto(f"{hub['url']}/user/{user}/files/{ASSIGNMENT}/feedback/{stamp}/{ASSIGNMENT}.html")
+        assert "2.0 of 2.0 points" in page.content()
+        other = page.goto(f"{hub['url']}/user/mrhub-s2/lab")
+        assert other.status == 403 or f"/user/{user}/" in page.url, (other.status, page.url)
+        browser.close()
