@@ -15,7 +15,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -25,13 +24,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.browser_tools import CHROMIUM, chromium, free_port, running
+
 sync_api = pytest.importorskip("playwright.sync_api", reason="make test-a11y installs playwright")
 axe_package = pytest.importorskip(
     "axe_playwright_python", reason="make test-a11y installs axe-playwright-python"
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE_JS = Path(axe_package.__file__).parent / "axe.min.js"
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if (p / f"{p.name}.ipynb").exists())
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -62,12 +62,6 @@ UPSTREAM = {
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test-a11y installs chromium")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """One Jupyter server (JupyterLab and Notebook 7) on copies of the executed solution notebooks."""
@@ -91,37 +85,20 @@ def server(tmp_path_factory):
     settings = home / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     command = [jupyter, "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", f"--notebook-dir={root}",
                f"--IdentityProvider.token={token}", "--LabApp.news_url=None"]  # fmt: skip
     if os.geteuid() == 0:
         command.append("--allow-root")
-    log = open(home / "server.log", "w")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail(f"the Jupyter server did not start:\n{(home / 'server.log').read_text()[-3000:]}")
-    yield {"url": url, "token": token, "root": root}
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
+    with running(command, home / "server.log", env, f"{url}/api/status?token={token}", "the Jupyter server"):
+        yield {"url": url, "token": token, "root": root}
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _expected_outputs(name: str) -> tuple[int, int]:

@@ -18,7 +18,6 @@ nodes. What axe has no rule for (captions, scoped headers, charts described in w
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from movierec_instructor.cli import main
 from movierec_instructor.integrity.untrusted import CSP
+from tests.browser_tools import CHROMIUM, chromium
 from tests.toy_course import hand_in, toy_course
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="make test-a11y installs playwright")
@@ -36,8 +36,6 @@ axe_playwright = pytest.importorskip(
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 MUST_RUN = {"html-has-lang", "document-title", "color-contrast"}
 # What the page says about itself, read in the browser: the checks of the brief that axe has no rule for.
@@ -226,10 +224,8 @@ def pages(graded_class, tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def audit(browser, path: Path, tags: list[str]) -> dict:

@@ -17,33 +17,19 @@ import json
 import os
 import re
 import secrets
-import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from tests.browser_tools import CHROMIUM, chromium, free_port, running
+
 sync_api = pytest.importorskip("playwright.sync_api", reason="make test-browser installs playwright")
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if (p / f"{p.name}.ipynb").exists())
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-default-apps",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-features=MediaRouter,OptimizationHints",
-]
 RUN_TIMEOUT_MS = 300_000
 # Run All of every notebook this many times: a failure that shows in one run of two (issue #28)
 # must not hide behind a lucky single run.
@@ -63,12 +49,6 @@ def _lab_options() -> list[str]:
     return list(script.LAB_OPTIONS)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A lab server on a copy of the solved notebooks, outputs cleared (the browser makes them)."""
@@ -86,7 +66,7 @@ def lab(tmp_path_factory):
     settings = home / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     command = [
         str(Path(sys.executable).parent / "jupyter"),
         "lab",
@@ -103,30 +83,15 @@ def lab(tmp_path_factory):
     if os.geteuid() == 0:
         command.append("--allow-root")
     env = {**os.environ, "MOVIEREC_PROGRESS": "1", "JUPYTER_RUNTIME_DIR": str(home / "runtime")}
-    log = open(home / "lab.log", "w")
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        server.kill()
-        pytest.fail(f"JupyterLab did not start:\n{(home / 'lab.log').read_text()[-3000:]}")
-    yield {"url": url, "token": token, "notebooks": notebooks}
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+    with running(command, home / "lab.log", env, f"{url}/api/status?token={token}", "JupyterLab"):
+        yield {"url": url, "token": token, "notebooks": notebooks}
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 class Page:

@@ -14,7 +14,6 @@ import csv
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.browser_tools import CHROMIUM, chromium, free_port
 from tests.instructor.grading.test_cluster import _notebook
 from tests.toy_course import toy_course
 
@@ -63,12 +63,6 @@ def accounts():
         _run("userdel", "-r", user, check=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _handout(base: Path) -> str:
     """The course's hand-out as a git repository (what the nbgitpuller link names)."""
     repo = base / "handout"
@@ -90,8 +84,8 @@ def _hub_config(base: Path, course: Path, exchange: Path, port: int) -> Path:
     text = f"""
 c = get_config()
 c.JupyterHub.bind_url = "http://127.0.0.1:{port}"
-c.JupyterHub.hub_port = {_free_port()}
-c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{_free_port()}"
+c.JupyterHub.hub_port = {free_port()}
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{free_port()}"
 c.ConfigurableHTTPProxy.command = [{CHP!r}]
 c.JupyterHub.authenticator_class = "pam"
 c.Authenticator.allowed_users = {set(STUDENTS)!r}
@@ -140,7 +134,7 @@ def hub(accounts):
         env=env,
     )
     repo = _handout(base)
-    port = _free_port()
+    port = free_port()
     config = _hub_config(base, course, exchange, port)
     log = open(base / "hub.log", "w")
     process = subprocess.Popen([str(BIN / "jupyterhub"), "-f", str(config)], cwd=base, stdout=log, stderr=log)
@@ -244,21 +238,14 @@ def test_a_class_hands_in_from_the_hub_and_each_student_fetches_their_own_feedba
     assert scores == EXPECTED
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-
-
 @pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make test-browser installs it)"
 )
 def test_a_student_in_chromium_logs_in_pulls_the_course_and_reads_only_their_own_feedback(hub, accounts):
     """The same class in a browser (after the test above): the login form, the nbgitpuller link,
     the lab's Assignments panel, the fetched feedback page, another student's server refused."""
-    from playwright.sync_api import sync_playwright
-
     user = "mrhub-s1"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    with chromium() as browser:
         page = browser.new_page()
         page.set_default_timeout(120_000)
         page.goto(f"{hub['url']}/hub/login")
@@ -278,4 +265,3 @@ def test_a_student_in_chromium_logs_in_pulls_the_course_and_reads_only_their_own
         assert "2.0 of 2.0 points" in page.content()
         other = page.goto(f"{hub['url']}/user/mrhub-s2/lab")
         assert other.status == 403 or f"/user/{user}/" in page.url, (other.status, page.url)
-        browser.close()
