@@ -75,10 +75,12 @@ def _wait_warm(course: Path, timeout: float = 600) -> None:
         time.sleep(0.5)
 
 
-def _latencies(exchange: Path, arrivals: dict[Path, float], timeout: float = 1800) -> dict[Path, float]:
-    """Seconds from each hand-in until its feedback page is in the exchange."""
+def _latencies(
+    exchange: Path, arrivals: dict[Path, float], timeout: float = 1800, done: dict[Path, float] | None = None
+) -> dict[Path, float]:
+    """Seconds from each hand-in until its feedback page is in the exchange (``done``: those seen so far)."""
     feedback = exchange / COURSE_ID / "feedback"
-    done: dict[Path, float] = {}
+    done = {} if done is None else done
     deadline = time.monotonic() + timeout
     while len(done) < len(arrivals) and time.monotonic() < deadline:
         for folder, at in arrivals.items():
@@ -94,11 +96,16 @@ def spread_run(root: Path) -> list[float]:
     service = _service(course, exchange)
     try:
         _wait_warm(course)
-        arrivals = {}
+        arrivals: dict[Path, float] = {}
+        done: dict[Path, float] = {}
+        start = time.monotonic()
         for k in range(STUDENTS):
             arrivals[_hand_in(exchange, f"s{k:02d}")] = time.monotonic()
-            time.sleep(SPREAD / STUDENTS)
-        return sorted(_latencies(exchange, arrivals).values())
+            # Watch for feedback while the others arrive (a page seen late would count as slow).
+            next_at = start + (k + 1) * SPREAD / STUDENTS
+            _latencies(exchange, arrivals, max(0.0, next_at - time.monotonic()), done)
+            time.sleep(max(0.0, next_at - time.monotonic()))
+        return sorted(_latencies(exchange, arrivals, done=done).values())
     finally:
         service.terminate()
         service.wait()

@@ -110,8 +110,13 @@ def _grade_in_workers(
     sandbox: bool,
     due: dt.datetime | None = None,
     options: tuple[str, ...] = AUTOGRADE_OPTIONS,
+    registered: bool = False,
 ) -> None:
-    """Grades each share of students in its own copy of the course, then merges the results."""
+    """Grades each share of students in its own copy of the course, then merges the results.
+
+    ``registered``: the SQLite gradebook ``db`` holds the assignment and its due date and no
+    submission; each worker starts from a copy of it instead of running generate_assignment.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         workers = []
         for k, share in enumerate(shares):
@@ -125,6 +130,8 @@ def _grade_in_workers(
                     course / "submitted" / student / assignment, copy / "submitted" / student / assignment
                 )
             worker_db = gradebook_url(copy)
+            if registered:
+                shutil.copy(db.removeprefix("sqlite:///"), copy / "gradebook.db")
             generate = nbgrader_command(
                 "generate_assignment",
                 assignment,
@@ -135,8 +142,8 @@ def _grade_in_workers(
             runtime = runtime_folder(copy)
             grade = nbgrader_command("autograde", assignment, *options, db=worker_db)
             # Each worker registers the assignment (and its due date) in its own gradebook, then grades.
-            steps = [generate, grade]
-            if due is not None:
+            steps = [grade] if registered else [generate, grade]
+            if due is not None and not registered:
                 steps.insert(
                     0,
                     nbgrader_command(
@@ -211,6 +218,7 @@ def autograde(
     only: list[str] | None = None,
     execute: str = EXECUTE_STEP,
     probe: bool = True,
+    registered: bool = False,
 ) -> list[Finding]:
     """Checks, grades and records every submission of ``assignment``.
 
@@ -230,6 +238,10 @@ def autograde(
         probe: start the grading kernel once before anything is touched; False only where a
             kernel of this machine has just answered (the grading service's warm kernel). A
             failure is still classified by a probe.
+        registered: the gradebook ``db`` (SQLite) already holds the assignment as
+            ``nbgrader generate_assignment`` registers it, and no submission of it (the grading
+            service's one-student copy of the course, made from a cached registration); then
+            nbgrader's generate_assignment is not run again. The due date is set all the same.
 
     Returns:
         The report: one :class:`Finding` per repaired, rejected or failed submission; a
@@ -254,11 +266,11 @@ def autograde(
                 f"the grading kernel cannot start on this machine ({broken})",
                 "the submission is left as handed in; fix the machine and grade again",
             )
-        findings = run.prepare()
+        findings = run.prepare(generate=not registered)
         shares = [students[i::jobs] for i in range(max(1, min(jobs, len(students))))]
         options = autograde_options(execute)
         if students:
-            _grade_in_workers(course, assignment, shares, run.db, sandbox, run.due, options)
+            _grade_in_workers(course, assignment, shares, run.db, sandbox, run.due, options, registered)
         env = grading_env(sandbox, str(runtime))
         _grade_failures_alone(
             course,

@@ -84,8 +84,11 @@ class ClassRun:
             expected=expected_notebooks(course, assignment),
         )
 
-    def prepare(self) -> list[Finding]:
-        """Checks the submissions, registers the assignment and its due date; the report's first lines."""
+    def prepare(self, generate: bool = True) -> list[Finding]:
+        """Checks the submissions, registers the assignment and its due date; the report's first lines.
+
+        ``generate``: False when the gradebook already holds the assignment (cells and notebooks).
+        """
         findings = prepare_submissions(
             self.course, self.assignment, self.release, only=self.students if self.only is not None else None
         )
@@ -107,16 +110,8 @@ class ClassRun:
                     "submissions could read hidden tests and other files; review the grades",
                 )
             )
-        with tempfile.TemporaryDirectory() as scratch:  # nbgrader writes a release copy we do not need
-            run_nbgrader(
-                self.course,
-                "generate_assignment",
-                self.assignment,
-                "--force",
-                f"--CourseDirectory.release_directory={scratch}",
-                db=self.db,
-                check=True,
-            )
+        if generate:
+            register(self.course, self.assignment, self.db)
         self.due = set_due_date(self.db, self.assignment, self.deadlines)
         return findings
 
@@ -151,6 +146,20 @@ class MergeOnce:
             raise DoubleGrade(f"{student} was already graded in this run; a second result is refused")
         merge_gradebook(worker_db, self.db, self.assignment, students={student})
         self.merged.add(student)
+
+
+def register(course: Path, assignment: str, db: str) -> None:
+    """Registers the assignment's notebooks and cells in the gradebook ``db`` (generate_assignment)."""
+    with tempfile.TemporaryDirectory() as scratch:  # nbgrader writes a release copy we do not need
+        run_nbgrader(
+            course,
+            "generate_assignment",
+            assignment,
+            "--force",
+            f"--CourseDirectory.release_directory={scratch}",
+            db=db,
+            check=True,
+        )
 
 
 def merge_gradebook(worker_db: str, main_db: str, assignment: str, students: set[str] | None = None) -> None:

@@ -28,7 +28,7 @@ from movierec_instructor.grading.autograde import COURSE_FILES, autograde
 from movierec_instructor.grading.nbgrader_runner import gradebook_url
 from movierec_instructor.grading.results import feedback
 from movierec_instructor.grading.submissions import NOT_GRADED
-from movierec_instructor.hub.release import publish, release_not_graded
+from movierec_instructor.hub.release import publish, registered_gradebook, release_not_graded
 from movierec_instructor.hub.warm_pool import WARM_ENV
 
 WARM_STEP = "movierec_instructor.hub.warm_pool.WarmExecute"
@@ -51,10 +51,19 @@ def grade(args: argparse.Namespace) -> dict:
     """Grades, merges and releases one hand-in; the result that goes into ``result.json``."""
     course, folder = args.course.resolve(), args.job.resolve()
     copy = private_course(course, folder / "course", args.assignment, args.student, args.submission)
+    if args.gradebooks is not None:  # the assignment registered once, not by nbgrader in every job
+        registered = registered_gradebook(course, args.assignment, args.gradebooks.resolve())
+        shutil.copy(registered, copy / "gradebook.db")
     # A warm kernel of this machine answered moments ago: it stands for the probe of a cold one.
     warm = bool(os.environ.get(WARM_ENV))
     findings = autograde(
-        copy, args.assignment, only=[args.student], sandbox=args.sandbox, execute=WARM_STEP, probe=not warm
+        copy,
+        args.assignment,
+        only=[args.student],
+        sandbox=args.sandbox,
+        execute=WARM_STEP,
+        probe=not warm,
+        registered=args.gradebooks is not None,
     )
     lines = [[f.problem, f.action] for f in findings if f.student == args.student]
     not_graded = [f for f in findings if f.action.startswith(NOT_GRADED)]
@@ -78,6 +87,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--student", required=True)
     p.add_argument("--assignment", required=True)
     p.add_argument("--no-sandbox", dest="sandbox", action="store_false")
+    p.add_argument(
+        "--gradebooks", type=Path, default=None, help="cache of the assignment's registration (the service's)"
+    )
     return p
 
 

@@ -11,6 +11,7 @@ only the student (and the grader) can read.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import html
 import os
 import shutil
@@ -18,9 +19,9 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from movierec_instructor.grading.class_run import merge_gradebook, set_due_date
+from movierec_instructor.grading.class_run import merge_gradebook, register, set_due_date
 from movierec_instructor.grading.late_policy import load
-from movierec_instructor.grading.nbgrader_runner import gradebook_url, run_nbgrader
+from movierec_instructor.grading.nbgrader_runner import gradebook_url
 from movierec_instructor.hub.watch import SECRET
 from movierec_instructor.integrity.untrusted import add_csp
 
@@ -50,10 +51,36 @@ def ensure_assignment(course: Path, assignment: str) -> None:
                 return
         except MissingEntry:
             pass
-    with tempfile.TemporaryDirectory() as scratch:
-        release = f"--CourseDirectory.release_directory={scratch}"
-        run_nbgrader(course, "generate_assignment", assignment, "--force", release, db=db, check=True)
+    register(course, assignment, db)
     set_due_date(db, assignment, load(course))
+
+
+def registered_gradebook(course: Path, assignment: str, cache: Path) -> Path:
+    """A gradebook holding just the assignment as generate_assignment registers it, made once.
+
+    Made in a scratch course and kept in ``cache`` under the hash of what generate_assignment
+    reads (the assignment's source folder, ``nbgrader_config.py``, nbgrader's version), so
+    changed solutions make a new one. Each job copies it instead of running nbgrader again.
+    """
+    import nbgrader
+
+    digest = hashlib.sha256(nbgrader.__version__.encode())
+    source = course / "solutions" / assignment
+    for path in sorted([*source.rglob("*"), course / "nbgrader_config.py"]):
+        if path.is_file():
+            digest.update(str(path.relative_to(course)).encode() + b"\0" + path.read_bytes() + b"\0")
+    target = cache / f"{assignment}-{digest.hexdigest()[:20]}.db"
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / LOCK, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        if not target.exists():
+            with tempfile.TemporaryDirectory(dir=cache) as scratch:
+                shutil.copytree(source, Path(scratch) / "solutions" / assignment)
+                if (course / "nbgrader_config.py").exists():
+                    shutil.copy(course / "nbgrader_config.py", scratch)
+                register(Path(scratch), assignment, gradebook_url(Path(scratch)))
+                os.replace(Path(scratch) / "gradebook.db", target)
+    return target
 
 
 def replace_folder(source: Path, target: Path) -> None:

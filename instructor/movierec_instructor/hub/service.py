@@ -108,6 +108,7 @@ def start_job(settings: Settings, job: Job, kernel: str | None) -> subprocess.Po
         sys.executable, "-m", "movierec_instructor.hub.job", "--course", str(settings.course),
         "--job", str(folder), "--submission", str(job.folder), "--feedback-dir", str(settings.feedback),
         "--student", job.student, "--assignment", job.assignment,
+        "--gradebooks", str(settings.state / "gradebooks"),
     ]  # fmt: skip
     if not settings.sandbox:
         command.append("--no-sandbox")
