@@ -26,7 +26,7 @@ from movierec_instructor.grading.autograde import (
     nbgrader_reason,
     runtime_folder,
 )
-from movierec_instructor.grading.class_run import set_due_date
+from movierec_instructor.grading.class_run import register, set_due_date
 from movierec_instructor.grading.late_policy import load
 from movierec_instructor.grading.nbgrader_runner import gradebook_url, run_nbgrader
 from movierec_instructor.integrity.untrusted import path_inside
@@ -99,16 +99,7 @@ def _prepared_course(bundle: bytes, assignment: str) -> Path:
         course.mkdir()
         _extract(bundle, course)
         db = gradebook_url(course)
-        with tempfile.TemporaryDirectory() as scratch:
-            run_nbgrader(
-                course,
-                "generate_assignment",
-                assignment,
-                "--force",
-                f"--CourseDirectory.release_directory={scratch}",
-                db=db,
-                check=True,
-            )
+        register(course, assignment, db)
         set_due_date(db, assignment, load(course))
         _TEMPLATES[digest] = course
     return _TEMPLATES[digest]
