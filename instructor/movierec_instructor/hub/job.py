@@ -1,16 +1,20 @@
-"""Grading one hand-in, in a process of its own: ``python -m movierec_instructor.hub.job``.
+"""Grading hand-ins, in a process of their own: ``python -m movierec_instructor.hub.job``.
 
-The job grades the submission in a private copy of the course (as each worker of
-``movierec autograde`` does) with :func:`~movierec_instructor.grading.autograde.autograde`
-itself, so every guarantee of batch grading holds: the submission's checks and repairs,
-the sandbox and its limits, the kernel probe (a machine fault is *not graded*, with the
-reason, and nothing is written), deadlines and extensions. Then, holding the course's
-lock, it merges the one result into the course gradebook, puts the student's folders
-under ``submitted/``, ``autograded/`` and ``feedback/`` as batch grading would, and
-releases the feedback to the exchange (:mod:`movierec_instructor.hub.release`).
+A job grades one hand-in, or several of one assignment by different students when they wait
+together (the service's ``--batch``): nbgrader, the course's imports and the gradebook are then
+set up once for all of them, as in batch grading. The job grades them in a private copy of the
+course (as each worker of ``movierec autograde`` does) with
+:func:`~movierec_instructor.grading.autograde.autograde` itself, so every guarantee of batch
+grading holds: the submission's checks and repairs, the sandbox and its limits, the kernel probe
+(a machine fault is *not graded*, with the reason, and nothing is written), deadlines and
+extensions. Then, holding the course's lock, it merges each result into the course gradebook,
+puts each student's folders under ``submitted/``, ``autograded/`` and ``feedback/`` as batch
+grading would, and releases the feedback to the exchange
+(:mod:`movierec_instructor.hub.release`).
 
-It writes ``result.json`` in its folder when done; ``published`` in it means the course
-and the exchange have the result (a restarted service then does not grade it again).
+It writes each hand-in's ``result.json`` where the service said when done; ``published`` in it
+means the course and the exchange have the result (a restarted service then does not grade it
+again). One student's notebook fails only that student (as in batch grading).
 """
 
 from __future__ import annotations
@@ -35,22 +39,44 @@ WARM_STEP = "movierec_instructor.hub.warm_pool.WarmExecute"
 RESULT = "result.json"
 
 
-def private_course(course: Path, copy: Path, assignment: str, student: str, handed_in: Path) -> Path:
-    """A course folder with just this assignment and this student's hand-in (copied as handed in)."""
+def private_course(course: Path, copy: Path, assignment: str, hand_ins: dict[str, Path]) -> Path:
+    """A course folder with just this assignment and these students' hand-ins (copied as handed in)."""
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(course / "solutions" / assignment, copy / "solutions" / assignment)
     shutil.copytree(course / "notebooks" / assignment, copy / "notebooks" / assignment)
     for name in COURSE_FILES:
         if (course / name).exists():
             shutil.copy(course / name, copy / name)
-    shutil.copytree(handed_in, copy / "submitted" / student / assignment, symlinks=True)
+    for student, handed_in in hand_ins.items():
+        shutil.copytree(handed_in, copy / "submitted" / student / assignment, symlinks=True)
     return copy
 
 
-def grade(args: argparse.Namespace) -> dict:
-    """Grades, merges and releases one hand-in; the result that goes into ``result.json``."""
+def hand_ins_of(args: argparse.Namespace) -> dict[str, tuple[Path, Path]]:
+    """student -> (hand-in folder, where its result goes), from ``--hand-in``."""
+    found = {student: (Path(folder), Path(result)) for student, folder, result in args.hand_in}
+    if len(found) != len(args.hand_in):
+        raise SystemExit("a job grades one hand-in per student; the same student was given twice")
+    return found
+
+
+def write_result(target: Path, result: dict) -> None:
+    """Writes a hand-in's ``result.json`` whole (a restarted service never reads half of one)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.with_suffix(".tmp").write_text(json.dumps(result))
+    target.with_suffix(".tmp").replace(target)
+
+
+def grade(args: argparse.Namespace) -> dict[str, dict]:
+    """Grades, merges and releases the hand-ins, writing each result as soon as it is published.
+
+    Returns:
+        student -> the result written to its ``result.json``.
+    """
     course, folder = args.course.resolve(), args.job.resolve()
-    copy = private_course(course, folder / "course", args.assignment, args.student, args.submission)
+    targets = {student: target for student, (_, target) in hand_ins_of(args).items()}
+    hand_ins = {student: handed_in for student, (handed_in, _) in hand_ins_of(args).items()}
+    copy = private_course(course, folder / "course", args.assignment, hand_ins)
     if args.gradebooks is not None:  # the assignment registered once, not by nbgrader in every job
         registered = registered_gradebook(course, args.assignment, args.gradebooks.resolve())
         shutil.copy(registered, copy / "gradebook.db")
@@ -59,22 +85,32 @@ def grade(args: argparse.Namespace) -> dict:
     findings = autograde(
         copy,
         args.assignment,
-        only=[args.student],
+        only=list(hand_ins),
         sandbox=args.sandbox,
         execute=WARM_STEP,
         probe=not warm,
         registered=args.gradebooks is not None,
     )
-    lines = [[f.problem, f.action] for f in findings if f.student == args.student]
-    not_graded = [f for f in findings if f.action.startswith(NOT_GRADED)]
-    if not_graded:
-        release_not_graded(args.submission, args.feedback_dir, not_graded[0].problem, copy, args.assignment)
-        return {"state": "not_graded", "reason": not_graded[0].problem, "findings": lines}
-    feedback(copy, args.assignment)
-    score = publish(
-        course, copy, args.student, args.assignment, args.submission, args.feedback_dir, gradebook_url(copy)
-    )
-    return {"state": "graded", "score": score, "findings": lines, "published": True}
+    results, graded = {}, []
+    for student, handed_in in hand_ins.items():
+        lines = [[f.problem, f.action] for f in findings if f.student == student]
+        fault = [f for f in findings if f.student == student and f.action.startswith(NOT_GRADED)]
+        if fault:
+            release_not_graded(handed_in, args.feedback_dir, fault[0].problem, copy, args.assignment)
+            results[student] = {"state": "not_graded", "reason": fault[0].problem, "findings": lines}
+            write_result(targets[student], results[student])
+        else:
+            results[student] = {"state": "graded", "findings": lines}
+            graded.append(student)
+    if graded:
+        feedback(copy, args.assignment)
+    for student in graded:
+        results[student]["score"] = publish(
+            course, copy, student, args.assignment, hand_ins[student], args.feedback_dir, gradebook_url(copy)
+        )
+        results[student]["published"] = True
+        write_result(targets[student], results[student])
+    return results
 
 
 def parser() -> argparse.ArgumentParser:
@@ -82,9 +118,15 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="movierec_instructor.hub.job")
     p.add_argument("--course", type=Path, required=True)
     p.add_argument("--job", type=Path, required=True, help="the job's own folder")
-    p.add_argument("--submission", type=Path, required=True, help="the hand-in in the exchange's inbound")
+    p.add_argument(
+        "--hand-in",
+        nargs=3,
+        action="append",
+        required=True,
+        metavar=("STUDENT", "FOLDER", "RESULT"),
+        help="a student's hand-in in the exchange's inbound, and the file its result goes to (repeatable)",
+    )
     p.add_argument("--feedback-dir", type=Path, required=True, help="the exchange's feedback folder")
-    p.add_argument("--student", required=True)
     p.add_argument("--assignment", required=True)
     p.add_argument("--no-sandbox", dest="sandbox", action="store_false")
     p.add_argument(
@@ -94,16 +136,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Runs one job; exit status 0 when it wrote a result (graded or not graded)."""
+    """Runs one job; exit status 0 when it wrote every result (graded or not graded)."""
     try:  # a job dies with its service; the restarted service grades it again
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)
     except (AttributeError, OSError):
         pass
     args = parser().parse_args(argv)
     args.job.mkdir(parents=True, exist_ok=True)
-    result = grade(args)
-    (args.job / f"{RESULT}.tmp").write_text(json.dumps(result))
-    (args.job / f"{RESULT}.tmp").replace(args.job / RESULT)
+    grade(args)
     return 0
 
 

@@ -111,17 +111,25 @@ class Journal:
             self.db.execute("update submissions set state = 'superseded' where key = ?", (key,))
             self._event(key, "superseded")
 
-    def next(self) -> Job | None:
-        """Starts the fairest pending job: latest hand-in only, one job per student, least recently served."""
+    def next(self, assignment: str | None = None, first_try: bool = False) -> Job | None:
+        """Starts the fairest pending job: latest hand-in only, one job per student, least recently served.
+
+        Args:
+            assignment: only a hand-in of this assignment (to join a job grading several).
+            first_try: only a hand-in never started before (one that a job ended without a
+                result is graded alone: it cannot take others down with it).
+        """
         with self.db:
             self._supersede()
             row = self.db.execute(
                 "select s.key, s.student, s.assignment, s.folder, s.attempts from submissions s "
                 "where s.state = 'pending' and not exists (select 1 from submissions g "
                 "  where g.student = s.student and g.state = 'grading') "
+                "and (? is null or s.assignment = ?) and (not ? or s.attempts = 0) "
                 "order by (select coalesce(max(d.started), 0) from submissions d "
                 "  where d.student = s.student), "
-                "s.seen limit 1"
+                "s.seen limit 1",
+                (assignment, assignment, first_try),
             ).fetchone()
             if row is None:
                 return None
@@ -157,6 +165,10 @@ class Journal:
         return self.db.execute(
             "select count(*) from events where key = ? and event = ?", (key, event)
         ).fetchone()[0]
+
+    def waiting(self) -> int:
+        """Hand-ins waiting for a job (pending)."""
+        return self.db.execute("select count(*) from submissions where state = 'pending'").fetchone()[0]
 
     def pending(self) -> int:
         """Submissions still pending or being graded."""

@@ -1,12 +1,15 @@
 """The grading service: ``movierec grade-service``, started by JupyterHub as a managed service.
 
-It watches the exchange's inbound folder (:mod:`~movierec_instructor.hub.watch`), records
-every hand-in in its journal (:mod:`~movierec_instructor.hub.queue`), and runs up to
-``workers`` grading jobs at once (:mod:`~movierec_instructor.hub.job`, one process group
-each), the fairest first, each given a warm kernel (:mod:`~movierec_instructor.hub.warm_pool`)
-when one is ready. Killed at any point, it restarts from the journal: jobs left running
-are stopped and graded again unless they had published their result; hand-ins a machine
-fault left *not graded* are graded again.
+It watches the exchange's inbound folder (:mod:`~movierec_instructor.hub.watch`), records every
+hand-in in its journal (:mod:`~movierec_instructor.hub.queue`), and runs up to ``workers``
+grading jobs at once (:mod:`~movierec_instructor.hub.job`, one process group each), the fairest
+first, each given a warm kernel (:mod:`~movierec_instructor.hub.warm_pool`) when one is ready.
+When hand-ins wait, one job grades up to ``batch`` of them (one assignment, different students):
+each job's start-up (nbgrader, the imports, the gradebook) is then paid once for several, and a
+burst is graded at batch grading's pace. A hand-in whose job ended without a result is graded
+alone after that. Killed at any point, it restarts from the journal: jobs left running are
+stopped and graded again unless they had published their result; hand-ins a machine fault left
+*not graded* are graded again.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class Settings:
     state: Path | None = None
     workers: int = 2
     pool: int = 2
+    batch: int = 4
     imports: list[str] = field(default_factory=lambda: list(COURSE_IMPORTS))
     sandbox: bool = True
     check_owner: bool = True
@@ -99,17 +103,19 @@ def recover(journal: Journal, settings: Settings) -> None:
         journal.requeue(key, "graded again after a restart (it was not graded: a machine fault)")
 
 
-def start_job(settings: Settings, job: Job, kernel: str | None) -> subprocess.Popen:
-    """Starts one job in a process group of its own."""
-    folder = job_folder(settings, job.key)
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+def start_job(settings: Settings, jobs: list[Job], kernel: str | None) -> subprocess.Popen:
+    """Starts one job grading ``jobs`` (one assignment, different students) in a process group of its own."""
+    for job in jobs:
+        shutil.rmtree(job_folder(settings, job.key), ignore_errors=True)
+        job_folder(settings, job.key).mkdir(parents=True)
+    folder = job_folder(settings, jobs[0].key)
     command = [
         sys.executable, "-m", "movierec_instructor.hub.job", "--course", str(settings.course),
-        "--job", str(folder), "--submission", str(job.folder), "--feedback-dir", str(settings.feedback),
-        "--student", job.student, "--assignment", job.assignment,
+        "--job", str(folder), "--feedback-dir", str(settings.feedback), "--assignment", jobs[0].assignment,
         "--gradebooks", str(settings.state / "gradebooks"),
     ]  # fmt: skip
+    for job in jobs:
+        command += ["--hand-in", job.student, str(job.folder), str(job_folder(settings, job.key) / RESULT)]
     if not settings.sandbox:
         command.append("--no-sandbox")
     env = tool_env({**threads_per_worker(settings.workers), **({WARM_ENV: kernel} if kernel else {})})
@@ -117,6 +123,20 @@ def start_job(settings: Settings, job: Job, kernel: str | None) -> subprocess.Po
         return subprocess.Popen(
             command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+
+
+def take_batch(journal: Journal, size: int) -> list[Job]:
+    """The next job's hand-ins: the fairest one, then others of its assignment, first tries only."""
+    first = journal.next()
+    if first is None:
+        return []
+    batch = [first]
+    while first.attempts == 1 and len(batch) < size:
+        more = journal.next(assignment=first.assignment, first_try=True)
+        if more is None:
+            break
+        batch.append(more)
+    return batch
 
 
 def settle(journal: Journal, settings: Settings, job: Job, status: int) -> None:
@@ -143,7 +163,7 @@ class Service:
         shutil.rmtree(settings.state / "pool", ignore_errors=True)  # a killed service's kernels died with it
         self.journal = Journal(settings.state / "journal.sqlite")
         self.pool = WarmPool(settings.state / "pool", settings.pool, settings.imports, settings.sandbox)
-        self.running: dict[str, tuple[Job, subprocess.Popen, str | None]] = {}
+        self.running: list[tuple[list[Job], subprocess.Popen, str | None]] = []
 
     def step(self) -> None:
         """One round: record new hand-ins, start jobs, settle finished ones, warm a kernel."""
@@ -152,19 +172,24 @@ class Service:
             self.journal.add(submission)
         for key, why in refused:
             self.journal.refuse(key, why)
-        for key, (job, process, kernel) in list(self.running.items()):
+        for entry in list(self.running):
+            jobs, process, kernel = entry
             if process.poll() is not None:
                 self.pool.discard(kernel)
-                del self.running[key]
-                settle(self.journal, self.settings, job, process.returncode)
-        while len(self.running) < self.settings.workers:
-            job = self.journal.next()
-            if job is None:
+                self.running.remove(entry)
+                for job in jobs:
+                    settle(self.journal, self.settings, job, process.returncode)
+        while (free := self.settings.workers - len(self.running)) > 0:
+            # Spread what waits over the free workers first; batch only what they cannot take.
+            size = min(max(1, self.settings.batch), -(-self.journal.waiting() // free))
+            jobs = take_batch(self.journal, max(1, size))
+            if not jobs:
                 break
             kernel = self.pool.claim()
-            process = start_job(self.settings, job, kernel)
-            self.journal.running(job.key, process.pid, kernel)
-            self.running[job.key] = (job, process, kernel)
+            process = start_job(self.settings, jobs, kernel)
+            for job in jobs:
+                self.journal.running(job.key, process.pid, kernel)
+            self.running.append((jobs, process, kernel))
         self.pool.fill()
 
     def serve(self) -> None:
@@ -178,7 +203,7 @@ class Service:
                     return
                 time.sleep(self.settings.poll)
         finally:
-            for _job, process, _kernel in self.running.values():
+            for _jobs, process, _kernel in self.running:
                 stop_group(process.pid)
             self.pool.close()
             self.journal.close()
@@ -205,6 +230,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--workers", type=int, default=2, help="hand-ins graded at once")
     parser.add_argument("--pool", type=int, default=2, help="warm kernels kept ready")
     parser.add_argument(
+        "--batch", type=int, default=4, help="waiting hand-ins one job grades together (1: one per job)"
+    )
+    parser.add_argument(
         "--imports", default=",".join(COURSE_IMPORTS), help="modules a warm kernel imports (comma-separated)"
     )
     parser.add_argument("--no-sandbox", action="store_true", help="grade without the OS sandbox")
@@ -223,6 +251,7 @@ def settings_from(course: Path, args) -> Settings:
         state=args.state,
         workers=args.workers,
         pool=args.pool,
+        batch=args.batch,
         imports=[m for m in args.imports.split(",") if m],
         sandbox=not args.no_sandbox,
         check_owner=not args.no_owner_check,

@@ -103,6 +103,9 @@ def test_hand_ins_are_graded_and_each_student_fetches_their_own_feedback(tmp_pat
     out, _ = service.communicate(timeout=300)
     assert service.returncode == 0, out
     assert _scores(course) == {"s1": 2.0, "s2": 0.0, "s3": 0.0}
+    jobs = [f / "course" / "submitted" for f in (course / "hub-state" / "jobs").iterdir()]
+    together = sorted(sorted(p.name for p in folder.iterdir()) for folder in jobs if folder.exists())
+    assert sorted(map(len, together)) == [1, 2], together  # 3 waiting, 2 workers: one job grades two
     warm = [(course / "autograded" / s / ASSIGNMENT / WARM_MARK).exists() for s in homes]
     assert warm.count(True) >= 2, warm  # the pool had two kernels ready before the first hand-in
     pages = {s: _feedback(home, exchange, s) for s, home in homes.items()}

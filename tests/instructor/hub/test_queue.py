@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 from movierec_instructor.hub.queue import Journal
-from movierec_instructor.hub.service import Settings, recover
+from movierec_instructor.hub.service import Settings, recover, settle, take_batch
 from movierec_instructor.hub.watch import Submission, owner, scan
 
 
@@ -72,6 +72,36 @@ def test_recovery_grades_interrupted_jobs_again_unless_published(tmp_path):
     assert states[jobs["cut"].key] == "pending" and states[jobs["fault"].key] == "pending"
     assert states[jobs["published"].key] == "graded"
     assert reopened.count(jobs["published"].key, "graded") == 1
+
+
+def test_waiting_hand_ins_of_one_assignment_are_taken_together_one_per_student(tmp_path):
+    journal = Journal(tmp_path / "j.sqlite")
+    for n, student in enumerate(("a", "b", "c", "d", "e")):
+        journal.add(_sub(student, n))
+    journal.add(_sub("a", 9))  # a's later hand-in supersedes the first
+    journal.add(_sub("f", 10, assignment="a2"))
+    batch = take_batch(journal, 3)  # in the order they were seen (a's latest came last)
+    assert [j.student for j in batch] == ["b", "c", "d"] and {j.assignment for j in batch} == {"a1"}
+    rest = take_batch(journal, 3)
+    assert [j.student for j in rest] == ["e", "a"]  # a2's hand-in never joins a1's job
+    assert rest[1].key == _sub("a", 9).key
+    assert [j.student for j in take_batch(journal, 3)] == ["f"]
+    assert take_batch(journal, 3) == []
+
+
+def test_a_hand_in_whose_job_died_is_graded_alone_then(tmp_path):
+    settings = Settings(course=tmp_path / "course", exchange=tmp_path / "x", course_id="c", state=tmp_path)
+    journal = Journal(tmp_path / "j.sqlite")
+    for n, student in enumerate(("crash", "b", "c")):
+        journal.add(_sub(student, n))
+    batch = take_batch(journal, 2)
+    for job in batch:  # the job died: no result for either
+        settle(journal, settings, job, -9)
+    # c was never served: first. Its job takes only first tries, so neither retried hand-in joins it.
+    assert [j.student for j in take_batch(journal, 3)] == ["c"]
+    retried = take_batch(journal, 3)
+    assert [j.student for j in retried] == ["crash"] and retried[0].attempts == 2  # alone
+    assert [j.student for j in take_batch(journal, 3)] == ["b"]
 
 
 def _inbound(tmp_path: Path, name: str, complete: bool = True) -> Path:

@@ -1,5 +1,6 @@
 """The assignment's registration the grading service makes once and each job copies (issue #37)."""
 
+import json
 import shutil
 
 import nbformat
@@ -68,10 +69,12 @@ def test_a_late_hand_in_graded_from_the_registration_loses_what_batch_grading_ta
         (handed_in / SECRET).write_text(student * 20)
         args = job.parser().parse_args(
             ["--course", str(course), "--job", str(tmp_path / "jobs" / student),
-             "--submission", str(handed_in), "--feedback-dir", str(tmp_path / "feedback"),
-             "--student", student, "--assignment", ASSIGNMENT, "--gradebooks", str(tmp_path / "gradebooks")]
+             "--hand-in", student, str(handed_in), str(tmp_path / "jobs" / student / "result.json"),
+             "--feedback-dir", str(tmp_path / "feedback"),
+             "--assignment", ASSIGNMENT, "--gradebooks", str(tmp_path / "gradebooks")]
         )  # fmt: skip
-        assert job.grade(args)["state"] == "graded"
+        assert job.grade(args)[student]["state"] == "graded"
+        assert json.loads((tmp_path / "jobs" / student / "result.json").read_text())["published"]
     batch = tmp_path / "batch"
     shutil.copytree(course, batch, ignore=shutil.ignore_patterns("gradebook.db", "autograded", "feedback"))
     autograde(batch, ASSIGNMENT)
