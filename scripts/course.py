@@ -37,6 +37,9 @@ NBVAL = [
     "-p",
     "tests.nbval_tolerance",
 ]
+# One pytest worker per core (at most four): most tests wait on a kernel or a sandbox most of
+# the time. A file's tests stay on one worker, so a module's fixture (a graded class) is made once.
+PARALLEL = ["--numprocesses=auto", "--maxprocesses=4", "--dist=loadfile"]
 
 
 def venv_python() -> Path:
@@ -193,6 +196,7 @@ def test(fast: bool = False) -> int:
             "--ignore=tests/browser",
             "--ignore=tests/slurm",
             "--durations=25",  # the slowest tests, in CI's log: the test budget is watched there
+            *PARALLEL,
             *NBVAL,
         ],
         cwd=ROOT,
@@ -208,7 +212,7 @@ def test_perturbed() -> int:
     """
     python = setup()
     return subprocess.call(
-        [str(python), "-m", "pytest", "-q", "solutions", *NBVAL],
+        [str(python), "-m", "pytest", "-q", "solutions", *PARALLEL, *NBVAL],
         cwd=ROOT,
         env=_test_env(
             {
