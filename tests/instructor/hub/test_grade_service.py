@@ -65,7 +65,26 @@ def _hand_in(tmp: Path, exchange: Path, student: str, answer: str | None) -> Pat
     return home
 
 
+_STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_service_left_behind():
+    """A failed test kills its services (they would grade on, taking the cores of the tests after it)."""
+    yield
+    while _STARTED:
+        process = _STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def _service(course: Path, exchange: Path, *extra: str) -> subprocess.Popen:
+    _STARTED.append(_popen_service(course, exchange, *extra))
+    return _STARTED[-1]
+
+
+def _popen_service(course: Path, exchange: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "movierec_instructor.cli", "--course", str(course), "grade-service",
          f"--exchange={exchange}", f"--course-id={COURSE_ID}", "--no-owner-check", "--once",
@@ -100,7 +119,7 @@ def test_hand_ins_are_graded_and_each_student_fetches_their_own_feedback(tmp_pat
         "s3": _hand_in(tmp_path, exchange, "s3", None),
     }
     service = _service(course, exchange)
-    out, _ = service.communicate(timeout=300)
+    out, _ = service.communicate(timeout=900)
     assert service.returncode == 0, out
     assert _scores(course) == {"s1": 2.0, "s2": 0.0, "s3": 0.0}
     jobs = [f / "course" / "submitted" for f in (course / "hub-state" / "jobs").iterdir()]
@@ -142,13 +161,13 @@ def test_a_service_killed_mid_grade_grades_the_hand_in_once_on_restart(tmp_path)
         with _journal(course) as db:
             return db.execute("select count(*) from submissions where state = 'grading'").fetchone()[0] == 1
 
-    _wait_for(grading, 120)
+    _wait_for(grading, 600)
     time.sleep(3)  # inside the notebook's slow cell
     service.send_signal(signal.SIGKILL)
     service.wait()
     assert not (course / "gradebook.db").exists() or _scores(course) == {}
     restarted = _service(course, exchange)
-    out, _ = restarted.communicate(timeout=300)
+    out, _ = restarted.communicate(timeout=900)
     assert restarted.returncode == 0, out
     assert _scores(course) == {"s1": 2.0}
     with _journal(course) as db:
@@ -175,7 +194,7 @@ def test_a_machine_fault_is_never_a_grade_and_a_restart_grades_the_hand_in(tmp_p
         [sys.executable, "-m", "movierec_instructor.cli", "--course", str(course), "grade-service",
          f"--exchange={exchange}", f"--course-id={COURSE_ID}", "--no-owner-check", "--once", "--pool=1",
          "--imports=movierec_helpers.exercises"],
-        env=tool_env({"MOVIEREC_BWRAP": broken}), capture_output=True, text=True, timeout=300,
+        env=tool_env({"MOVIEREC_BWRAP": broken}), capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert service.returncode == 0, service.stdout + service.stderr
     assert _digests(inbound) == before, "the hand-in stays as handed in"
@@ -185,7 +204,7 @@ def test_a_machine_fault_is_never_a_grade_and_a_restart_grades_the_hand_in(tmp_p
     with _journal(course) as db:
         assert db.execute("select state from submissions").fetchone() == ("not_graded",)
     restarted = _service(course, exchange)  # the machine mended
-    out, _ = restarted.communicate(timeout=300)
+    out, _ = restarted.communicate(timeout=900)
     assert restarted.returncode == 0, out
     assert _scores(course) == {"s1": 2.0}
     assert "2.0 of 2.0 points" in _feedback(home, exchange, "s1")
