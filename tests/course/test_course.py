@@ -182,7 +182,7 @@ def test_recorded_quality_matches_the_course_claims():
     "name", ["02_matrix_factorization", "03_inspecting_embeddings", "04_regularization", "08_scoring"]
 )
 def test_both_tracks_reach_the_same_results(name):
-    """The same model, data and settings; only the random initial embeddings differ between the tracks."""
+    """The same models, data and settings; only the random initial values differ between the tracks."""
     tensorflow, pytorch = _recorded(name), _recorded(f"{name}_torch")
     assert set(tensorflow) == set(pytorch)
     for metric, value in tensorflow.items():
