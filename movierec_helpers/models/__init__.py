@@ -4,9 +4,10 @@
 - :mod:`~movierec_helpers.models.mf_objectives`: the MF losses and metric groups, for either track;
 - :mod:`~movierec_helpers.models.progress`: progress bars in the lab, none while grading;
 - :mod:`~movierec_helpers.models.neighbors`: item-KNN, PureSVD and EASE in NumPy (both tracks);
+- :mod:`~movierec_helpers.models.ranking_features`: the scoring model's inputs per candidate (both tracks);
 - :mod:`~movierec_helpers.models.tensorflow`: the TensorFlow track (Keras 3): cfmodel, losses, mf,
   softmax, wals, ranker, metrics, progress;
-- :mod:`~movierec_helpers.models.torch`: the PyTorch track: cfmodel, losses, mf;
+- :mod:`~movierec_helpers.models.torch`: the PyTorch track: cfmodel, losses, mf, ranker;
 - :mod:`~movierec_helpers.models.implicit`: implicit feedback in NumPy/SciPy, for both tracks:
   interactions, als, bpr, baselines.
 """

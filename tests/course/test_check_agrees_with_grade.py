@@ -241,6 +241,35 @@ PLANTED = {
             ),
         },
     },
+    "08_scoring_torch": {
+        "left": {
+            "cross_features": (
+                CROSS.format(formula="x0 * (torch.matmul(kernel, x) + bias) + x"),
+                "x @ kernel, not kernel @ x",
+            ),
+            "ndcg_at_k": (NDCG.format(wanted="list(relevant)", offset=2, cut="[:k]"), "counts once"),
+        },
+        "residual": {
+            "cross_features": (
+                CROSS.format(formula="x0 * (torch.matmul(x, kernel) + bias)"),
+                "add x back at the end",
+            ),
+            "ndcg_at_k": (
+                NDCG.format(wanted="set(relevant)", offset=3, cut="[:k]"),
+                "in the DCG and in the ideal DCG alike",
+            ),
+        },
+        "swapped": {
+            "cross_features": (
+                CROSS.format(formula="x * (x0 @ kernel + bias) + x0"),
+                "x0 and x are swapped",
+            ),
+            "ndcg_at_k": (
+                NDCG.format(wanted="set(relevant)", offset=2, cut=""),
+                "only the first k positions count",
+            ),
+        },
+    },
     "09_reranking": {
         "sums": {
             "mmr": (
@@ -401,7 +430,10 @@ def _hand_in(name: str, answers: dict[str, str], folder: Path) -> Path:
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in answers:
-            prefix = "from keras import ops\n\n\n" if grade_id == "cross_features" else ""
+            # The TensorFlow notebook's cell imports keras.ops; the PyTorch one's uses torch, imported above.
+            prefix = (
+                "from keras import ops\n\n\n" if (name, grade_id) == ("08_scoring", "cross_features") else ""
+            )
             cell.source = prefix + answers[grade_id]
         elif grade_id in solved:
             cell.source = "\n".join(

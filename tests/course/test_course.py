@@ -40,6 +40,7 @@ PYTORCH_TRACK = [
     "02_matrix_factorization_torch",
     "03_inspecting_embeddings_torch",
     "04_regularization_torch",
+    "08_scoring_torch",
     "10_implicit_feedback",
     "11_evaluation_protocol",
 ]
@@ -156,8 +157,9 @@ def test_recorded_quality_matches_the_course_claims():
     retrieval = _recorded("07_retrieval")
     assert retrieval["chosen_recall_at_10"] >= 0.96, "notebook 07's index meets the floor its text asks for"
     assert (retrieval["chosen_m"], retrieval["chosen_ef_search"]) == (16, 20)
-    scoring = _recorded("08_scoring")
-    assert scoring["ndcg_ranker"] >= scoring["ndcg_MF"] > scoring["ndcg_popularity"], "what notebook 08 says"
+    for name in ("08_scoring", "08_scoring_torch"):
+        scoring = _recorded(name)
+        assert scoring["ndcg_ranker"] >= scoring["ndcg_MF"] > scoring["ndcg_popularity"], f"what {name} says"
     reranking = _recorded("09_reranking")
     assert reranking["diversity_lambda_03"] > reranking["diversity_lambda_1"], "MMR buys diversity ..."
     assert reranking["ndcg_lambda_03"] < reranking["ndcg_lambda_1"], "... at a price in NDCG@10"
@@ -176,9 +178,11 @@ def test_recorded_quality_matches_the_course_claims():
     assert protocol["candidates_full_ndcg"] > protocol["popularity_full_ndcg"]
 
 
-@pytest.mark.parametrize("name", ["02_matrix_factorization", "03_inspecting_embeddings", "04_regularization"])
+@pytest.mark.parametrize(
+    "name", ["02_matrix_factorization", "03_inspecting_embeddings", "04_regularization", "08_scoring"]
+)
 def test_both_tracks_reach_the_same_results(name):
-    """The same model, data and settings; only the random initial embeddings differ between the tracks."""
+    """The same models, data and settings; only the random initial values differ between the tracks."""
     tensorflow, pytorch = _recorded(name), _recorded(f"{name}_torch")
     assert set(tensorflow) == set(pytorch)
     for metric, value in tensorflow.items():

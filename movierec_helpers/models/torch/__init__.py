@@ -5,5 +5,7 @@
 - :mod:`~movierec_helpers.models.torch.device`: the one device rule of the track (`default_device`);
 - :mod:`~movierec_helpers.models.torch.mf`: matrix factorization models (notebooks 02-04): the
   `MatrixFactorization` module and the models built on it;
-- :mod:`~movierec_helpers.models.torch.training`: the training loop a PyTorch user writes (`fit`).
+- :mod:`~movierec_helpers.models.torch.training`: the training loop a PyTorch user writes (`fit`);
+- :mod:`~movierec_helpers.models.torch.ranker`: the scoring model with a DCN cross (notebook 08),
+  `Ranker` (an `nn.Module`) and its `FeatureCross` layer.
 """

@@ -161,6 +161,13 @@ KNOWN = {
             "transpose: U.T -> U in `return torch.sum((U.T @ U) * (V.T @ V)) / (U.shape[0] * V.shape[0])`"
         ],
     },
+    "08_scoring_torch": {
+        "cross_features": [
+            "library shortcut: the solution -> from movierec_helpers.models.torch.ranker import "
+            "cross_features "
+            "as library_answer; return library_answer(x0=x0, x=x, kernel=kernel, bias=bias)"
+        ],
+    },
 }
 
 
@@ -561,6 +568,22 @@ MISTAKES = {
 }
 # Notebook 03's exercise is NumPy in both tracks: the same mistakes, the same words.
 MISTAKES["03_inspecting_embeddings_torch"] = MISTAKES["03_inspecting_embeddings"]
+# Notebook 08 in PyTorch: the cross in torch operations, the same NDCG in NumPy.
+MISTAKES["08_scoring_torch"] = {
+    "cross_features": [
+        (
+            "drop term: x0 * (torch.matmul(x, kernel) + bias) + x -> x0 * (torch.matmul(x, kernel) + bias) "
+            "in",
+            "add x back at the end (the residual + x)",
+        ),
+        (
+            "torch.matmul(x, kernel) -> torch.matmul(kernel, x)",
+            "multiply x by the kernel on the left of it: x @ kernel, not kernel @ x",
+        ),
+        ("return constant", "return [batch, d], got shape ()"),
+    ],
+    "ndcg_at_k": MISTAKES["08_scoring"]["ndcg_at_k"],
+}
 
 
 def _mistake_keys(assignment: str) -> dict[str, dict[str, str]]:
