@@ -58,6 +58,50 @@ def most_popular_scores(train_ratings: pd.DataFrame, num_movies: int) -> np.ndar
     return np.bincount(train_ratings["movie_id"].to_numpy(), minlength=num_movies).astype(float)
 
 
+def ranking_metrics(
+    scores: np.ndarray,
+    relevant: Sequence[Sequence[int]] | np.ndarray,
+    k: int = 10,
+    exclude: Sequence[Sequence[int]] | None = None,
+) -> dict[str, float]:
+    """Precision@k, recall@k and NDCG@k, averaged over the users with a relevant item.
+
+    Args:
+        scores: ``[users, items]`` scores (higher is better); equal scores rank the lower id first.
+        relevant: per user, the ids of the relevant items (a list of lists, or one id per user).
+        k: cut-off.
+        exclude: per user, ids that may not be recommended (e.g. the movies the model saw as
+            input); they are removed from the ranking.
+
+    Returns:
+        ``{"precision": ..., "recall": ..., "ndcg": ...}``.
+
+    Raises:
+        ValueError: ``k`` is not positive or exceeds the number of items.
+    """
+    scores = np.array(scores, dtype=np.float32)  # a copy: excluded items are set to -inf
+    num_items = scores.shape[1]
+    if not 0 < k <= num_items:
+        raise ValueError(f"k must be between 1 and the number of items ({num_items}), got {k}.")
+    relevant_mask = np.zeros(scores.shape, dtype=bool)
+    for row, items in enumerate(relevant):
+        relevant_mask[row, np.asarray(items, dtype=np.int64)] = True
+    for row, items in enumerate(exclude if exclude is not None else []):
+        scores[row, np.asarray(items, dtype=np.int64)] = -np.inf
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    hits = np.take_along_axis(relevant_mask, top, axis=1).astype(np.float32)
+    num_relevant = relevant_mask.sum(axis=1).astype(np.float32)
+    discounts = (np.log(2.0) / np.log(np.arange(2, k + 2))).astype(np.float32)
+    ideal = (np.arange(k)[None, :] < num_relevant[:, None]).astype(np.float32)
+    has_relevant = num_relevant > 0
+    per_user = {
+        "precision": hits.sum(axis=1) / k,
+        "recall": hits.sum(axis=1) / np.maximum(num_relevant, 1),
+        "ndcg": (hits * discounts).sum(axis=1) / np.maximum((ideal * discounts).sum(axis=1), 1e-12),
+    }
+    return {name: float(values[has_relevant].mean()) for name, values in per_user.items()}
+
+
 def rank_against_heldout(
     scores: np.ndarray,
     inputs: pd.DataFrame,
@@ -72,29 +116,10 @@ def rank_against_heldout(
     scores = np.array(scores, dtype=np.float32)
     if scores.ndim == 1:
         scores = np.tile(scores, (len(user_ids), 1))
-    num_items = scores.shape[1]
-    if not 0 < k <= num_items:
-        raise ValueError(f"k must be between 1 and the number of items ({num_items}), got {k}.")
-    # NumPy, not ranking_metrics: both tracks call this, and the PyTorch track's kernels must
-    # not load TensorFlow. Same protocol and tie order (the lower id first, as tf.math.top_k).
-    relevant = np.zeros(scores.shape, dtype=bool)
-    for row, (held, seen) in enumerate(
-        zip(lists_per_user(heldout, user_ids), lists_per_user(inputs, user_ids))
-    ):
-        relevant[row, held] = True
-        scores[row, seen] = -np.inf
-    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    hits = np.take_along_axis(relevant, top, axis=1).astype(np.float32)
-    num_relevant = relevant.sum(axis=1).astype(np.float32)
-    discounts = (np.log(2.0) / np.log(np.arange(2, k + 2))).astype(np.float32)
-    ideal = (np.arange(k)[None, :] < num_relevant[:, None]).astype(np.float32)
-    has_relevant = num_relevant > 0
-    per_user = {
-        "precision": hits.sum(axis=1) / k,
-        "recall": hits.sum(axis=1) / np.maximum(num_relevant, 1),
-        "ndcg": (hits * discounts).sum(axis=1) / np.maximum((ideal * discounts).sum(axis=1), 1e-12),
-    }
-    return {f"{name}@{k}": float(values[has_relevant].mean()) for name, values in per_user.items()}
+    metrics = ranking_metrics(
+        scores, lists_per_user(heldout, user_ids), k, exclude=lists_per_user(inputs, user_ids)
+    )
+    return {f"{name}@{k}": value for name, value in metrics.items()}
 
 
 @reference_solution("ndcg_at_k")

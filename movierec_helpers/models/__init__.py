@@ -5,6 +5,8 @@
 - :mod:`~movierec_helpers.models.progress`: progress bars in the lab, none while grading;
 - :mod:`~movierec_helpers.models.neighbors`: item-KNN, PureSVD and EASE in NumPy (both tracks);
 - :mod:`~movierec_helpers.models.ranking_features`: the scoring model's inputs per candidate (both tracks);
+- :mod:`~movierec_helpers.models.als`: notebook 04's regularized MF fitted by alternating least squares
+  in NumPy (both tracks; notebooks 07 and 09);
 - :mod:`~movierec_helpers.models.tensorflow`: the TensorFlow track (Keras 3): cfmodel, losses, mf,
   softmax, wals, ranker, metrics, progress;
 - :mod:`~movierec_helpers.models.torch`: the PyTorch track: cfmodel, losses, mf, ranker;

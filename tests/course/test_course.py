@@ -40,13 +40,15 @@ PYTORCH_TRACK = [
     "02_matrix_factorization_torch",
     "03_inspecting_embeddings_torch",
     "04_regularization_torch",
+    "07_retrieval",
     "08_scoring_torch",
+    "09_reranking",
     "10_implicit_feedback",
     "11_evaluation_protocol",
 ]
 
 
-def test_course_has_two_tracks_sharing_notebooks_01_and_11():
+def test_course_has_two_tracks_and_the_notebooks_they_share():
     assert course.course_tracks(ROOT) == ["tensorflow", "pytorch"]
     assert course.assignments(ROOT, "tensorflow") == TENSORFLOW_TRACK
     assert course.assignments(ROOT, "pytorch") == PYTORCH_TRACK
@@ -156,7 +158,7 @@ def test_recorded_quality_matches_the_course_claims():
     assert keras_run["biased_rmse"] < keras_run["deep_rmse"] < keras_run["dot_rmse"]
     retrieval = _recorded("07_retrieval")
     assert retrieval["chosen_recall_at_10"] >= 0.96, "notebook 07's index meets the floor its text asks for"
-    assert (retrieval["chosen_m"], retrieval["chosen_ef_search"]) == (16, 20)
+    assert (retrieval["chosen_m"], retrieval["chosen_ef_search"]) == (16, 40)
     for name in ("08_scoring", "08_scoring_torch"):
         scoring = _recorded(name)
         assert scoring["ndcg_ranker"] >= scoring["ndcg_MF"] > scoring["ndcg_popularity"], f"what {name} says"

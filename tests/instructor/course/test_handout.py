@@ -122,19 +122,15 @@ NEEDED_BY_LATER_NOTEBOOKS = {
         "03_inspecting_embeddings cell 4 uses build_model",
         "04_regularization cells 6, 23 use build_rating_sparse_tensor",
         "04_regularization cell 11 uses compute_scores",
-        "07_retrieval cell 3 uses build_regularized_model",
         "08_scoring cell 3 uses build_regularized_model",
-        "09_reranking cell 3 uses build_regularized_model",
     ],
     "02_matrix_factorization": [
         "04_regularization cell 11 uses compute_scores",
         "05_softmax_model cell 16 uses compute_scores",
-        "07_retrieval cell 3 uses build_regularized_model",
+        "08_scoring cell 3 uses build_regularized_model (an answer of 04_regularization)",
     ],
     "03_inspecting_embeddings": [
-        "07_retrieval cell 3 uses build_regularized_model (an answer of 04_regularization)",
-        "08_scoring cell 3 uses build_regularized_model",
-        "09_reranking cell 3 uses build_regularized_model",
+        "08_scoring cell 3 uses build_regularized_model (an answer of 04_regularization)",
     ],
 }
 
@@ -218,6 +214,23 @@ def test_a_pytorch_handout_holds_that_track_and_installs_it(tmp_path):
     torch_losses = (out / "movierec_helpers/models/torch/losses.py").read_text()
     assert "(movie_embeddings.T @ movie_embeddings)" not in torch_losses, "notebook 04's gravity is withheld"
     assert "answers an exercise of 04_regularization_torch" in torch_losses
+
+
+@pytest.mark.slow
+def test_a_pytorch_handout_runs_the_shared_retrieval_and_reranking_notebooks(tmp_path):
+    """07 and 09 fit notebook 04's objective with the shared NumPy ALS: no answer of 04 is needed."""
+    pytorch = course.assignments(ROOT, "pytorch")
+    order = [pytorch.index(name) for name in ("04_regularization_torch", "07_retrieval", "09_reranking")]
+    assert order == sorted(order)
+    out = tmp_path / "handout"
+    build_handout(ROOT, out, through=pytorch[-1], due="03_inspecting_embeddings_torch", track="pytorch")
+    shipped = sorted(p.name for p in (out / "notebooks").iterdir())
+    assert "07_retrieval" in shipped and "09_reranking" in shipped
+    assert not [name for name in shipped if course.track_of(ROOT, name) == "tensorflow"]
+    errors = []
+    for name in ("07_retrieval", "09_reranking"):
+        errors += _run_with_own_answers(out, name, tmp_path)
+    assert errors == []
     assert _run_with_own_answers(out, "04_regularization_torch", tmp_path) == []
     with pytest.raises(
         ValueError, match="the pytorch track has 01_exploring_movielens, 02_matrix_factorization_torch"
