@@ -162,12 +162,15 @@ def _open_lab(browser, hub: dict, user: str, password: str):
     page.fill("#password_input", password)
     page.click("#login_submit")
     page.wait_for_url(f"**/user/{user}/**")  # past spawn-pending: the server runs as the student
-    pull = f"git-pull?repo={hub['repo']}&branch=main&urlpath=lab/tree/course/README.md"
+    pull = f"git-pull?repo={hub['repo']}&branch=main&targetpath=course&urlpath=lab/tree/course/README.md"
     page.goto(f"{hub['url']}/hub/user-redirect/{pull}")
-    page.wait_for_url("**/lab/tree/course/README.md**")
+    # the link's page names the lab URL in its query: wait for the lab itself, once pulled
+    page.wait_for_url(lambda url: "/git-pull" not in url and "/lab/tree/course/README.md" in url)
     assert Path(f"/home/{user}/course/README.md").exists()
+    page.get_by_role("tab", name="README.md").wait_for()  # the lab has opened what the link names
     page.get_by_role("menuitem", name="Nbgrader").click()
     page.get_by_text("Assignment List").click()
+    page.get_by_role("tab", name="Assignments").click()
     return page
 
 
