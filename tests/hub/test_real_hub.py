@@ -189,8 +189,9 @@ def _answer_in_the_lab(page, user: str, body: str | None) -> None:
     if body is not None:
         page.keyboard.press("Control+A")  # the cell's text (the editor has the focus)
         page.keyboard.type("def double(x):")
-        page.keyboard.press("Enter")  # the editor indents the body
-        page.keyboard.type(f"return {body}")
+        page.keyboard.press("Enter")
+        # four spaces: valid Python whether or not the editor also indents the new line
+        page.keyboard.type(f"    return {body}")
     page.keyboard.press("Escape")
     page.keyboard.press("Control+S")
     saved = Path(f"/home/{user}/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
