@@ -1,13 +1,17 @@
 """A real JupyterHub class on loopback (``make test-hub``, as root; issue #37).
 
 JupyterHub with configurable-http-proxy, PAM and local Unix accounts made for the test
-(removed after): three students log in with their passwords, each server runs as its
-student; an nbgitpuller link puts the course in each home; each student fetches the
-assignment, answers (right, wrong, blank), submits and fetches feedback through nbgrader's
-assignment-list API (what the lab's Assignments panel calls), while ``movierec
-grade-service`` runs as the hub's managed service under its own ``grader`` account. Then: a
-student cannot read another's submission, notebook or feedback, and ``movierec export`` has
-the three exact scores. Skipped unless ``MOVIEREC_TEST_HUB=1`` and root.
+(removed after), each student's server spawned as that student, and ``movierec
+grade-service`` as the hub's managed service under its own ``grader`` account. Three students,
+each in their own headless Chromium context (Playwright), log in through the hub's login form,
+open the nbgitpuller link, open Nbgrader > Assignment List in the lab, click Fetch, open the
+fetched notebook from the panel, click into the answer cell and type the answer with the
+keyboard (right, wrong, blank), save with Ctrl+S, click Submit, then click Fetch Feedback until
+the panel offers "(view feedback)" and open the feedback page in the lab; each page must show
+that student's own checks and answer and no other's. Then: a student's browser is refused the
+other student's server, a student cannot list the exchange's inbound or feedback folder nor
+read another's notebook (checked as the Unix account: the exchange lies outside the lab), and
+``movierec export`` has the three exact scores. Skipped unless ``MOVIEREC_TEST_HUB=1`` and root.
 """
 
 import csv
@@ -258,6 +262,10 @@ def test_a_class_hands_in_from_the_lab_and_each_student_reads_only_their_own_fee
         assert "2.0 of 2.0 points" in feedback["mrhub-s1"], feedback["mrhub-s1"]
         assert "✗ doubles (0 of 1): double(3) is 6" in feedback["mrhub-s2"], feedback["mrhub-s2"]
         assert "✗ doubles (0 of 1): NotImplementedError" in feedback["mrhub-s3"], feedback["mrhub-s3"]
+        for user, text in feedback.items():  # each page shows its own answer, nobody else's
+            for other, body in STUDENTS.items():
+                if body is not None:
+                    assert (f"return {body}" in text) == (other == user), (user, other, text)
         # Another student's server (their notebook, their feedback page) is refused to the browser.
         stamp = sorted(Path(f"/home/mrhub-s1/{ASSIGNMENT}/feedback").iterdir())[-1].name
         theirs = f"{hub['url']}/user/mrhub-s1/files/{ASSIGNMENT}/feedback/{stamp}/{ASSIGNMENT}.html"
