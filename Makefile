@@ -69,10 +69,18 @@ test-cluster-load: setup
 # `movierec grade-service` as the hub's managed service (tests/hub). Every account must run the
 # hub's Python, so it gets its own environment in $(HUB_ENV) (Debian's python3, not a home folder's).
 HUB_ENV ?= /opt/movierec-hub/venv
+define HUB_ENV_IS_THIS_CHECKOUT
+import pathlib, sys, jupyterhub, movierec_helpers, movierec_instructor
+here = pathlib.Path(sys.argv[1]).resolve()
+sys.exit(not all(pathlib.Path(m.__file__).resolve().is_relative_to(here) for m in (movierec_helpers, movierec_instructor)))
+endef
+export HUB_ENV_IS_THIS_CHECKOUT
 test-hub:
 	test "$$(id -u)" = 0 || (echo "make test-hub runs as root (it makes Unix accounts)" && exit 2)
-	test -x $(HUB_ENV)/bin/jupyterhub || (/usr/bin/python3 -m venv $(HUB_ENV) && $(HUB_ENV)/bin/pip install -q \
-		-c constraints.txt -e . -e ./instructor "jupyterhub>=6.1" "nbgitpuller>=1.3" jupyterlab pytest requests)
+	test -x $(HUB_ENV)/bin/python || /usr/bin/python3 -m venv $(HUB_ENV)
+	# (Re)install when the hub's environment lacks JupyterHub or holds another checkout's course.
+	$(HUB_ENV)/bin/python -c "$$HUB_ENV_IS_THIS_CHECKOUT" "$(CURDIR)" 2>/dev/null || $(HUB_ENV)/bin/pip install -q \
+		-c constraints.txt -e . -e ./instructor "jupyterhub>=6.1" "nbgitpuller>=1.3" jupyterlab pytest requests
 	$(HUB_ENV)/bin/python -c "import playwright" 2>/dev/null || $(HUB_ENV)/bin/pip install -q -c constraints.txt playwright
 	test -x .hub-tools/node_modules/.bin/configurable-http-proxy || \
 		npm install --silent --prefix .hub-tools configurable-http-proxy@5
