@@ -127,9 +127,9 @@ def rating_tensors(table: pd.DataFrame, device: torch.device | str | None = None
     """``(users, movies, ratings)`` of a ratings table as tensors on ``device`` (default: the course's)."""
     device = device or default_device()
     return (
-        torch.as_tensor(table["user_id"].to_numpy(np.int64), device=device),
-        torch.as_tensor(table["movie_id"].to_numpy(np.int64), device=device),
-        torch.as_tensor(table["rating"].to_numpy(np.float32), device=device),
+        torch.tensor(table["user_id"].to_numpy(np.int64), device=device),
+        torch.tensor(table["movie_id"].to_numpy(np.int64), device=device),
+        torch.tensor(table["rating"].to_numpy(np.float32), device=device),
     )
 
 
@@ -139,8 +139,7 @@ def predict(model: nn.Module, users, movies, batch_size: int = 8192) -> np.ndarr
     ``users`` and ``movies`` are sequences or tensors of ids; the model's training mode is restored.
     """
     device = next(model.parameters()).device
-    users = torch.as_tensor(np.asarray(users, dtype=np.int64), device=device)
-    movies = torch.as_tensor(np.asarray(movies, dtype=np.int64), device=device)
+    users, movies = (_ids(ids, device) for ids in (users, movies))
     was_training = model.training
     model.eval()
     try:
@@ -152,6 +151,13 @@ def predict(model: nn.Module, users, movies, batch_size: int = 8192) -> np.ndarr
     finally:
         model.train(was_training)
     return torch.cat(parts).cpu().numpy() if parts else np.zeros(0, np.float32)
+
+
+def _ids(ids, device: torch.device) -> torch.Tensor:
+    if isinstance(ids, torch.Tensor):
+        return ids.to(device)
+    # a copy: pandas hands out read-only arrays, which torch.as_tensor warns about
+    return torch.tensor(np.array(ids, dtype=np.int64), device=device)
 
 
 def _test_rmse(model: nn.Module, test: Ratings, batch_size: int = 8192) -> torch.Tensor:
