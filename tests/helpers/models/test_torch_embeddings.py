@@ -37,7 +37,9 @@ def test_dot_product_predicts_dot_products_and_penalises_both_tables_whole():
     U, V = model.user_factors.weight.detach().numpy(), model.movie_factors.weight.detach().numpy()
     got = model(torch.tensor([0, 2]), torch.tensor([3, 1])).detach().numpy()
     np.testing.assert_allclose(got, [U[0] @ V[3], U[2] @ V[1]], rtol=1e-6)
-    np.testing.assert_allclose(float(model.penalty().detach()), 0.5 * ((U**2).sum() + (V**2).sum()), rtol=1e-6)
+    np.testing.assert_allclose(
+        float(model.penalty().detach()), 0.5 * ((U**2).sum() + (V**2).sum()), rtol=1e-6
+    )
 
 
 def test_the_biased_model_adds_both_biases_and_the_mean_and_leaves_the_biases_unpenalised():
@@ -49,7 +51,9 @@ def test_the_biased_model_adds_both_biases_and_the_mean_and_leaves_the_biases_un
     np.testing.assert_allclose(
         got, [U[1] @ V[0] + bu[1] + bm[0] + 3.5, U[2] @ V[3] + bu[2] + bm[3] + 3.5], rtol=1e-6
     )
-    np.testing.assert_allclose(float(model.penalty().detach()), 0.5 * ((U**2).sum() + (V**2).sum()), rtol=1e-6)
+    np.testing.assert_allclose(
+        float(model.penalty().detach()), 0.5 * ((U**2).sum() + (V**2).sum()), rtol=1e-6
+    )
 
 
 def test_the_deep_model_is_the_stated_network_and_drops_out_only_in_training():
