@@ -40,6 +40,7 @@ PYTORCH_TRACK = [
     "02_matrix_factorization_torch",
     "03_inspecting_embeddings_torch",
     "04_regularization_torch",
+    "06_embedding_models_torch",
     "10_implicit_feedback",
     "11_evaluation_protocol",
 ]
@@ -176,10 +177,17 @@ def test_recorded_quality_matches_the_course_claims():
     assert protocol["candidates_full_ndcg"] > protocol["popularity_full_ndcg"]
 
 
-@pytest.mark.parametrize("name", ["02_matrix_factorization", "03_inspecting_embeddings", "04_regularization"])
+# TensorFlow notebook -> its PyTorch twin, where the twin's name is not the TensorFlow one + "_torch".
+TORCH_TWINS = {"06_keras_embeddings": "06_embedding_models_torch"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["02_matrix_factorization", "03_inspecting_embeddings", "04_regularization", "06_keras_embeddings"],
+)
 def test_both_tracks_reach_the_same_results(name):
     """The same model, data and settings; only the random initial embeddings differ between the tracks."""
-    tensorflow, pytorch = _recorded(name), _recorded(f"{name}_torch")
+    tensorflow, pytorch = _recorded(name), _recorded(TORCH_TWINS.get(name, f"{name}_torch"))
     assert set(tensorflow) == set(pytorch)
     for metric, value in tensorflow.items():
         if metric == "aladdin_neighbors_animated":
