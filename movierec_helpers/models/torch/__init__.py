@@ -3,6 +3,8 @@
 - :mod:`~movierec_helpers.models.torch.cfmodel`: the training loop over PyTorch tensors;
 - :mod:`~movierec_helpers.models.torch.losses`: the losses and regularizers of the exercises;
 - :mod:`~movierec_helpers.models.torch.device`: the one device rule of the track (`default_device`);
+- :mod:`~movierec_helpers.models.torch.embeddings`: the embedding models of notebook 06 (dot product,
+  biases, the deep model) and the minibatch loop that trains them (`fit_epochs`);
 - :mod:`~movierec_helpers.models.torch.mf`: matrix factorization models (notebooks 02-04): the
   `MatrixFactorization` module and the models built on it;
 - :mod:`~movierec_helpers.models.torch.training`: the training loop a PyTorch user writes (`fit`);

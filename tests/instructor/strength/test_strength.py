@@ -168,6 +168,16 @@ KNOWN = {
             "as library_answer; return library_answer(x0=x0, x=x, kernel=kernel, bias=bias)"
         ],
     },
+    "06_embedding_models_torch": {
+        "bias_ranking": [
+            'off-by-one: 0 -> 1 in `table["rating count"] = stats["count"].reindex(range(len(table)))'
+            ".fillna(0).astype(int).to_numpy()`"
+        ],
+        "deep_model": [
+            "drop term: self.network(pair)[:, 0] + self.global_mean -> self.network(pair)[:, 0] in "
+            "`return self.network(pair)[:, 0] + self.global_mean`"
+        ],
+    },
 }
 
 
@@ -408,6 +418,38 @@ MISTAKES = {
                 "[user_in, movie_in] -> [movie_in, user_in]",
                 "relu, concatenation, dropout rates; an output layer without activation",
             ),
+        ],
+        "bias_ranking": [
+            (
+                "table['rating count'] > min_count",
+                "movies a and b have 2 ratings each, at least min_count=2: keep them; got []",
+            ),
+            (
+                "table.sort_values('bias', kind='stable') in",
+                "best=True: highest bias first (a: 0.5, b: -0.2); got ['b', 'a']",
+            ),
+            ('off-by-one: 0 -> 1 in `table["rating count"]', "a movie nobody rated has rating count 0"),
+        ],
+    },
+    "06_embedding_models_torch": {
+        "biased_model": [
+            ("-> super().forward(users, movies) + biases in", "predictions start near the global mean"),
+            (
+                "off-by-one: 1 -> 2 in `self.user_bias",
+                "expected user/movie factors and biases, got tables of sizes",
+            ),
+            (
+                "off-by-one: 1 -> 2 in `self.movie_bias",
+                "the movie_bias table is an nn.Embedding(num_movies, 1)",
+            ),
+        ],
+        "deep_model": [
+            (
+                "nn.Linear(70, 1) -> nn.Linear(1, 70)",
+                "nn.Linear layers should be 70 (relu) then 1, got [70, 70]",
+            ),
+            ("-> self.network(pair)[:, 0] in", "add the global mean"),
+            ("off-by-one: 2 -> 1 in `layers", "mat1 and mat2 shapes cannot be multiplied"),
         ],
         "bias_ranking": [
             (
