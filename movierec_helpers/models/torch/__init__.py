@@ -5,5 +5,8 @@
 - :mod:`~movierec_helpers.models.torch.device`: the one device rule of the track (`default_device`);
 - :mod:`~movierec_helpers.models.torch.mf`: matrix factorization models (notebooks 02-04): the
   `MatrixFactorization` module and the models built on it;
+- :mod:`~movierec_helpers.models.torch.softmax`: the softmax model (notebook 05): the `SoftmaxNetwork`
+  module of embedding bags and hidden layers, and the model built on it;
+- :mod:`~movierec_helpers.models.torch.metrics`: precision, recall and NDCG at k as PyTorch operations;
 - :mod:`~movierec_helpers.models.torch.training`: the training loop a PyTorch user writes (`fit`).
 """

@@ -92,8 +92,8 @@ def build_user_features(
     """
     device = device or default_device()
     grouped = shared.user_bags(ratings, movies)
-    ids = {name: torch.as_tensor(values, device=device) for name, values in grouped.ids.items()}
-    splits = {name: torch.as_tensor(values, device=device) for name, values in grouped.splits.items()}
+    ids = {name: torch.tensor(values, device=device) for name, values in grouped.ids.items()}
+    splits = {name: torch.tensor(values, device=device) for name, values in grouped.splits.items()}
     weights = {
         name: bag_weight_matrix(ids[name], splits[name], len(grouped.vocabularies[name])) for name in ids
     }
