@@ -137,7 +137,7 @@ def _test_figures(network: SoftmaxNetwork, data, features, test_rows) -> tuple[f
         cross_entropy = float((-(log_p * mask).sum(1) / mask.sum(1)).mean())
         test_users = features.user_ids[test_rows]
         inputs, heldout = holdout_per_user(
-            data.ratings[data.ratings["user_id"].isin(test_users)], 0.2, seed=SEED
+            data.ratings[data.ratings["user_id"].isin(test_users)], fraction=0.2, seed=SEED
         )
         input_features = build_user_features(inputs, data.movies, device="cpu")
         psi = network(input_features.take(torch.arange(input_features.num_rows)))
