@@ -187,8 +187,12 @@ def user_split(
     return shared.user_split(features.num_rows, holdout_fraction, seed=seed)
 
 
-def _sampler(features: UserFeatures, seed: int) -> Callable[[torch.Tensor, int], tuple]:
-    """``sample(rows, size)``: ``size`` users drawn from ``rows``, and one rated movie of each."""
+def batch_sampler(features: UserFeatures, seed: int) -> Callable[[torch.Tensor, int], tuple]:
+    """``sample(rows, size)``: ``size`` users drawn from ``rows`` and one rated movie of each, as tensors.
+
+    Draws on the features' device from a generator seeded with ``seed`` (the model's batches use
+    ``seed + 1``; ``benchmarks/torch_softmax.py`` replays them).
+    """
     ids, splits = features.ids["movie_id"], features.splits["movie_id"]
     starts, lengths = splits[:-1], splits[1:] - splits[:-1]
     generator = torch.Generator(device=ids.device).manual_seed(seed)
@@ -249,7 +253,7 @@ def build_softmax_model(
     train_rows, test_rows = (
         torch.as_tensor(rows, device=device) for rows in user_split(features, holdout_fraction, seed=seed)
     )
-    sample = _sampler(features, seed + 1)
+    sample = batch_sampler(features, seed + 1)
 
     def batch(rows, size):
         picked, labels = sample(rows, size)
