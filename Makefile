@@ -116,6 +116,7 @@ bench: setup
 	$(PY) benchmarks/cluster.py
 	$(PY) benchmarks/torch_engine.py
 	$(PY) benchmarks/torch_embeddings.py
+	$(PY) benchmarks/torch_softmax.py
 	$(PY) benchmarks/hub.py
 
 # Instructors: mutation testing of every graded exercise's tests (reports in test-strength/).

@@ -40,6 +40,7 @@ PYTORCH_TRACK = [
     "02_matrix_factorization_torch",
     "03_inspecting_embeddings_torch",
     "04_regularization_torch",
+    "05_softmax_model_torch",
     "06_embedding_models_torch",
     "07_retrieval",
     "08_scoring_torch",
@@ -183,6 +184,10 @@ def test_recorded_quality_matches_the_course_claims():
 
 # TensorFlow notebook -> its PyTorch twin, where the twin's name is not the TensorFlow one + "_torch".
 TORCH_TWINS = {"06_keras_embeddings": "06_embedding_models_torch"}
+# Recorded figures that are one random batch's: the tolerance is three of its standard deviations.
+# Notebook 05's train_loss is the loss of the last 200 sampled users, whose standard deviation is
+# 0.10 from batch to batch on the trained model (measured on the PyTorch track's: mean 5.57).
+BATCH_NOISE = {("05_softmax_model", "train_loss"): 0.3}
 
 
 @pytest.mark.parametrize(
@@ -191,6 +196,7 @@ TORCH_TWINS = {"06_keras_embeddings": "06_embedding_models_torch"}
         "02_matrix_factorization",
         "03_inspecting_embeddings",
         "04_regularization",
+        "05_softmax_model",
         "06_keras_embeddings",
         "08_scoring",
     ],
@@ -205,7 +211,8 @@ def test_both_tracks_reach_the_same_results(name):
                 "the regularized neighbours of Aladdin are animated films in both tracks"
             )
         else:
-            assert pytorch[metric] == pytest.approx(value, abs=0.05), metric
+            tolerance = BATCH_NOISE.get((name, metric), 0.05)
+            assert pytorch[metric] == pytest.approx(value, abs=tolerance), metric
 
 
 @pytest.mark.parametrize("name", ["04_regularization", "04_regularization_torch"])

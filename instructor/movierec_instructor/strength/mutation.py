@@ -65,6 +65,8 @@ MEAN_SUM = {
 # are left out: NumPy and TensorFlow compute them as sqrt(sum of squares) themselves, so
 # the naive formula would be an equivalent mutant by construction.
 NAIVE_SOFTMAX = "(tf.exp({x}) / tf.reduce_sum(tf.exp({x}), axis=-1, keepdims=True))"
+NAIVE_SOFTMAX_TORCH = "(torch.exp({x}) / torch.exp({x}).sum(dim=-1, keepdim=True))"
+TORCH_ROOTS = ("torch", "F", "nn", "functional")
 
 
 def _offset(lines: list[str], line: int, col: int) -> int:
@@ -214,7 +216,9 @@ def _naive_formula(node, parent) -> Iterator[tuple[str, str]]:
         return
     name = getattr(node.func, "attr", getattr(node.func, "id", ""))
     given = {k.arg: _text(k.value) for k in node.keywords}
-    if name == "sparse_softmax_cross_entropy_with_logits" and {"labels", "logits"} <= set(given):
+    if _text(node.func).split(".")[0] in TORCH_ROOTS:
+        yield from _naive_torch_formula(node, name, given)
+    elif name == "sparse_softmax_cross_entropy_with_logits" and {"labels", "logits"} <= set(given):
         p = NAIVE_SOFTMAX.format(x=given["logits"])
         yield "naive formula", f"-tf.math.log(tf.gather({p}, {given['labels']}, batch_dims=1))"
     elif name == "softmax_cross_entropy_with_logits" and {"labels", "logits"} <= set(given):
@@ -228,6 +232,25 @@ def _naive_formula(node, parent) -> Iterator[tuple[str, str]]:
             f", {k}={v}" for k, v in given.items()
         )
         yield "naive formula", f"tf.math.log(tf.reduce_sum(tf.exp({_text(node.args[0])}){rest}))"
+
+
+def _naive_torch_formula(node: ast.Call, name: str, given: dict[str, str]) -> Iterator[tuple[str, str]]:
+    # PyTorch's cross_entropy(logits, labels) and (log_)softmax(x, dim) by hand: exp() overflows.
+    if name == "cross_entropy" and len(node.args) >= 2:
+        p = NAIVE_SOFTMAX_TORCH.format(x=_text(node.args[0]))
+        labels = _text(node.args[1])
+        picked = f"-torch.log({p}.gather(1, {labels}.reshape(-1, 1)).squeeze(1))"
+        reduction = given.get("reduction", "'mean'").strip("'\"")
+        if reduction in ("mean", "sum"):
+            yield "naive formula", f"({picked}).{reduction}()"
+        elif reduction == "none":
+            yield "naive formula", picked
+    elif name in ("softmax", "log_softmax") and node.args:
+        p = NAIVE_SOFTMAX_TORCH.format(x=_text(node.args[0]))
+        yield "naive formula", p if name == "softmax" else f"torch.log({p})"
+    elif name == "logsumexp" and node.args:
+        dim = _text(node.args[1]) if len(node.args) > 1 else given.get("dim", "-1")
+        yield "naive formula", f"torch.log(torch.exp({_text(node.args[0])}).sum(dim={dim}))"
 
 
 def _sign(node, parent) -> Iterator[tuple[str, str]]:

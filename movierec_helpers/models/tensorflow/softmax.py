@@ -17,14 +17,21 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from movierec_helpers.data.split import permutation_split
-from movierec_helpers.data.tables import validate_ratings
 from movierec_helpers.exercises.reference import reference_solution
+from movierec_helpers.models import user_bags as shared
 from movierec_helpers.models.tensorflow.cfmodel import CFModel
 from movierec_helpers.models.tensorflow.metrics import ranking_metrics
+from movierec_helpers.models.user_bags import HIDDEN_SCALE, UNKNOWN_YEAR, user_bags
 
-UNKNOWN_YEAR = "unknown"
-HIDDEN_SCALE = 0.1  # hidden weights are used scaled by this (see SoftmaxNetwork)
+__all__ = [
+    "HIDDEN_SCALE",
+    "UNKNOWN_YEAR",
+    "SoftmaxNetwork",
+    "UserFeatures",
+    "build_softmax_model",
+    "build_user_features",
+    "user_split",
+]
 
 
 @dataclass(frozen=True)
@@ -66,34 +73,13 @@ def build_user_features(ratings: pd.DataFrame, movies: pd.DataFrame) -> UserFeat
     Returns:
         The bags, in order of increasing ``user_id``, with their vocabularies.
     """
-    validate_ratings(ratings, num_movies=len(movies))
-    genre_vocab = sorted({g for gs in movies["genres"] for g in gs} | {"Other"})
-    genre_index = {g: i for i, g in enumerate(genre_vocab)}
-    years = [UNKNOWN_YEAR if pd.isna(y) else str(y) for y in movies["year"]]
-    year_vocab = sorted(set(years))
-    year_of_movie = np.array([year_vocab.index(y) for y in years], dtype=np.int64)
-    genres_of_movie = [[genre_index[g] for g in (gs or ["Other"])] for gs in movies["genres"]]
-
-    ordered = ratings.sort_values(["user_id", "movie_id"], kind="stable")
-    user_ids, starts = np.unique(ordered["user_id"].to_numpy(), return_index=True)
-    movie_ids = ordered["movie_id"].to_numpy(np.int64)
-    splits = np.append(starts, len(movie_ids)).astype(np.int64)
-    genre_lists = [genres_of_movie[m] for m in movie_ids]
-    genre_lengths = np.array([len(g) for g in genre_lists], dtype=np.int64)
-    genre_splits = np.concatenate([[0], np.cumsum(genre_lengths)])[splits]
-    flat_genres = np.fromiter((g for gs in genre_lists for g in gs), dtype=np.int64)
+    grouped = user_bags(ratings, movies)
     bags = {
-        "movie_id": tf.RaggedTensor.from_row_splits(movie_ids, splits),
-        "genre": tf.RaggedTensor.from_row_splits(flat_genres, genre_splits),
-        "year": tf.RaggedTensor.from_row_splits(year_of_movie[movie_ids], splits),
+        name: tf.RaggedTensor.from_row_splits(grouped.ids[name], grouped.splits[name]) for name in grouped.ids
     }
-    vocabularies = {
-        "movie_id": movies["movie_id"].tolist(),
-        "genre": genre_vocab,
-        "year": year_vocab,
-    }
+    vocabularies = grouped.vocabularies
     weights = {name: bag_weight_matrix(bag, len(vocabularies[name])) for name, bag in bags.items()}
-    return UserFeatures(bags=bags, vocabularies=vocabularies, user_ids=user_ids, bag_weights=weights)
+    return UserFeatures(bags=bags, vocabularies=vocabularies, user_ids=grouped.user_ids, bag_weights=weights)
 
 
 def bag_weight_matrix(ids: tf.RaggedTensor, vocabulary_size: int) -> tf.Tensor:
@@ -201,7 +187,7 @@ def user_split(
         ``(train_rows, test_rows)``: sorted row numbers; ``features.user_ids[test_rows]``
         are the test users' ids.
     """
-    return permutation_split(features.num_rows, holdout_fraction, seed=seed)
+    return shared.user_split(features.num_rows, holdout_fraction, seed=seed)
 
 
 def build_softmax_model(

@@ -1,4 +1,4 @@
-"""Rating tensors and losses of the PyTorch track (reference solutions of notebooks 02 and 04).
+"""Rating tensors and losses of the PyTorch track (reference solutions of notebooks 02, 04 and 05).
 
 The same exercises as :mod:`movierec_helpers.models.tensorflow.losses`, over PyTorch tensors. Graded
 cells may not call them (:mod:`movierec_helpers.exercises.reference`); later notebooks do.
@@ -165,3 +165,28 @@ def _check_same_dim(user_embeddings: torch.Tensor, movie_embeddings: torch.Tenso
             f"The user embedding dimension {user_embeddings.shape[-1]} must match the movie "
             f"embedding dimension {movie_embeddings.shape[-1]}."
         )
+
+
+@reference_solution("softmax_loss")
+def softmax_loss(
+    user_embeddings: torch.Tensor, movie_embeddings: torch.Tensor, labels: torch.Tensor
+) -> torch.Tensor:
+    """Mean softmax cross-entropy of the logits psi(x) V^T against movie labels.
+
+    Reference answer of notebook 05 (PyTorch track), graded cell ``softmax_loss``.
+
+    Args:
+        user_embeddings: psi(x), shape ``(batch, d)``.
+        movie_embeddings: V, shape ``(num_movies, d)``.
+        labels: integer movie ids, shape ``(batch,)``.
+
+    Returns:
+        The mean cross-entropy, a scalar tensor (``cross_entropy`` works on log-probabilities,
+        so it stays finite for large logits).
+
+    Raises:
+        ValueError: the two embedding dimensions differ.
+    """
+    _check_same_dim(user_embeddings, movie_embeddings)
+    logits = user_embeddings @ movie_embeddings.T
+    return torch.nn.functional.cross_entropy(logits, labels.long())

@@ -178,6 +178,17 @@ KNOWN = {
             "`return self.network(pair)[:, 0] + self.global_mean`"
         ],
     },
+    "05_softmax_model_torch": {
+        "softmax_loss": [
+            'naive formula: torch.nn.functional.cross_entropy(logits, labels, reduction="mean") -> '
+            "(-torch.log((torch.exp(logits) / torch.exp(logits).sum(dim=-1, keepdim=True)).gather(1, "
+            "labels.reshape(-1, 1)).squeeze(1))).mean() in `return torch.nn.functional.cross_entropy(logits, "
+            'labels, reduction="mean")`'
+        ],
+        "user_embeddings": [
+            "library shortcut: the solution -> return network.forward(bag_weights=bag_weights)"
+        ],
+    },
 }
 
 
@@ -608,6 +619,27 @@ MISTAKES = {
         ],
     },
 }
+MISTAKES["05_softmax_model_torch"] = {
+    "softmax_loss": [
+        (
+            "mean/sum: \"mean\" -> 'sum'",
+            "that is the SUM of the per-example losses: return their MEAN over the batch",
+        ),
+        ("transpose: movie_embeddings.T -> movie_embeddings in", "mat1 and mat2 shapes cannot be multiplied"),
+        ("naive formula", "large logits: finite and exact"),
+    ],
+    "user_embeddings": [
+        ("axis: dim=1 -> dim=0 in `layer = torch.cat", "Sizes of tensors must match except in dimension 0"),
+        (
+            "hidden(layer) * HIDDEN_SCALE -> (hidden(layer) / HIDDEN_SCALE)",
+            "psi = [bag of each feature, concatenated] @ (hidden weights * HIDDEN_SCALE)",
+        ),
+        (
+            "library shortcut",
+            "Your code called movierec_helpers' SoftmaxNetwork.forward, the library's own answer",
+        ),
+    ],
+}
 # Notebook 03's exercise is NumPy in both tracks: the same mistakes, the same words.
 MISTAKES["03_inspecting_embeddings_torch"] = MISTAKES["03_inspecting_embeddings"]
 # Notebook 08 in PyTorch: the cross in torch operations, the same NDCG in NumPy.
@@ -679,6 +711,22 @@ def test_operators_change_one_expression_inside_the_solution_only():
     assert "+ (2 / tf.reduce_sum(U, axis=1)[0])" in swapped.source
     for m in mutants.values():
         compile(m.source, m.key, "exec")
+
+
+def test_the_naive_formula_of_pytorchs_cross_entropy_is_exact_and_overflows():
+    torch = pytest.importorskip("torch")
+    cell = (
+        "def loss(x, y):\n    ### BEGIN SOLUTION\n"
+        '    return torch.nn.functional.cross_entropy(x, y, reduction="sum")\n    ### END SOLUTION\n'
+    )
+    (naive,) = [m for m in expression_mutants("loss", cell) if m.operator == "naive formula"]
+    assert naive.mutated.startswith("(-torch.log((torch.exp(x)") and naive.mutated.endswith(".sum()")
+    namespace = {"torch": torch}
+    exec(naive.source, namespace)
+    x, y = torch.tensor([[1.0, 2.0], [0.5, -1.0]]), torch.tensor([1, 0])
+    exact = torch.nn.functional.cross_entropy(x, y, reduction="sum")
+    assert torch.allclose(namespace["loss"](x, y), exact)
+    assert not torch.isfinite(namespace["loss"](x * 100, y)), "exp() overflows past ~88 in float32"
 
 
 MISTAKE_CELL = '''def pick(scores, ids, years, chosen, k, seed):
@@ -771,8 +819,11 @@ def test_library_shortcuts_call_the_declared_answers_with_the_students_parameter
         "def user_embeddings(network, bag_weights):\n    ### BEGIN SOLUTION\n    return 1\n"
         "    ### END SOLUTION\n"
     )
-    (shortcut,) = library_shortcut_mutants("user_embeddings", cell, library_answers("user_embeddings"))
+    answers = library_answers("user_embeddings")
+    (shortcut,) = library_shortcut_mutants("user_embeddings", cell, answers_of_track(answers, "tensorflow"))
     assert "    return network(bag_weights=bag_weights)\n" in shortcut.source
+    (shortcut,) = library_shortcut_mutants("user_embeddings", cell, answers_of_track(answers, "pytorch"))
+    assert "    return network.forward(bag_weights=bag_weights)\n" in shortcut.source
     cell = "def gravity(U, V):\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
     shortcuts = library_shortcut_mutants("gravity", cell, library_answers("gravity"))
     # one per track's answer (TensorFlow's losses, PyTorch's torch_losses)
