@@ -19,6 +19,9 @@ if importlib.util.find_spec("torch") is not None:
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: executes notebooks or runs nbgrader")
     config.addinivalue_line("markers", "sandbox: grades in the OS sandbox (Linux with user namespaces)")
+    config.addinivalue_line(
+        "markers", "alone: runs after the parallel tests, with no other test beside it (make test)"
+    )
 
 
 def _sandbox_missing() -> str | None:
@@ -38,7 +41,6 @@ LONGEST_FIRST = (
     "tests/course/test_course.py",
     "tests/course/test_check_agrees_with_grade.py",
     "tests/instructor/grading/test_cluster.py",
-    "tests/instructor/hub/test_grade_service.py",
     "tests/instructor/integrity/test_grading_tamper.py",
     "tests/instructor/integrity/test_hostile_ingest.py",
     "tests/instructor/course/test_handout.py",

@@ -27,7 +27,9 @@ from tests.toy_course import toy_course
 ASSIGNMENT = "planted"
 COURSE_ID = "toy"
 ANSWERS = {"right": "2 * x", "wrong": "x + 2", "slow": "__import__('time').sleep(8) or 2 * x"}
-pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+# Alone: with other sandboxes starting beside it (make test's parallel workers), a restarted
+# service's warm kernels died at start on this 2-core machine (not understood yet; see #37).
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow, pytest.mark.alone]
 
 
 def _course(tmp: Path) -> tuple[Path, Path]:
