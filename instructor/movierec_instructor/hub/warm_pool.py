@@ -120,7 +120,8 @@ class WarmPool:
         if self.warming is None:
             self.warming = threading.Thread(target=self._keep_warm, daemon=True)
             self.warming.start()
-        deadline = time.monotonic() + 600
+        # At most two minutes: past that, jobs start their own kernels rather than wait.
+        deadline = time.monotonic() + 120
         while wait and self.ready() < self.size and time.monotonic() < deadline and not self.failing:
             time.sleep(0.2)
 
