@@ -218,12 +218,13 @@ def test_a_pytorch_handout_holds_that_track_and_installs_it(tmp_path):
 
 @pytest.mark.slow
 def test_a_pytorch_handout_runs_the_shared_retrieval_and_reranking_notebooks(tmp_path):
-    """07 and 09 fit notebook 04's objective with the shared NumPy ALS: no answer of 04 is needed."""
+    """07 and 09 (shared) fit notebook 04's objective with the NumPy ALS: they run with the student's own
+    answers in a PyTorch hand-out (through the last notebook; 08_scoring_torch needs 04's answers due)."""
     pytorch = course.assignments(ROOT, "pytorch")
     order = [pytorch.index(name) for name in ("04_regularization_torch", "07_retrieval", "09_reranking")]
     assert order == sorted(order)
     out = tmp_path / "handout"
-    build_handout(ROOT, out, through=pytorch[-1], due="03_inspecting_embeddings_torch", track="pytorch")
+    build_handout(ROOT, out, through=pytorch[-1], due="04_regularization_torch", track="pytorch")
     shipped = sorted(p.name for p in (out / "notebooks").iterdir())
     assert "07_retrieval" in shipped and "09_reranking" in shipped
     assert not [name for name in shipped if course.track_of(ROOT, name) == "tensorflow"]
