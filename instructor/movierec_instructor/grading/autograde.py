@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shlex
 import shutil
 import subprocess
 import tempfile
@@ -41,6 +40,7 @@ from movierec_instructor.grading.nbgrader_runner import (
     gradebook_url,
     nbgrader_command,
     run_nbgrader,
+    start_nbgrader,
     tool_env,
 )
 from movierec_instructor.grading.submissions import NOT_GRADED, Finding, set_aside_all
@@ -155,21 +155,8 @@ def _grade_in_workers(
                         db=worker_db,
                     ),
                 )
-            script = " && ".join(shlex.join(cmd) for cmd in steps)
             env = grading_env(sandbox, str(runtime), threads_per_worker(len(shares)))
-            workers.append(
-                (
-                    copy,
-                    worker_db,
-                    subprocess.Popen(
-                        ["bash", "-c", script],
-                        cwd=copy,
-                        env=tool_env(env),
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                    ),
-                )
-            )
+            workers.append((copy, worker_db, start_nbgrader(steps, copy, tool_env(env))))
         for copy, worker_db, process in workers:
             process.wait()
             merge_gradebook(worker_db, db, assignment)

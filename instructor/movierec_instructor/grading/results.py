@@ -83,7 +83,14 @@ def write_report(findings: list[Finding], out: Path) -> Path:
     )
 
 
-def feedback(course: Path, assignment: str, *, hide_hidden_tests: bool = True, db: str | None = None) -> None:
+def feedback(
+    course: Path,
+    assignment: str,
+    *,
+    hide_hidden_tests: bool = True,
+    db: str | None = None,
+    student: str | None = None,
+) -> None:
     """Generates HTML feedback; by default with the hidden tests removed, tracebacks included.
 
     Every page carries a Content Security Policy without scripts, and the student's markdown
@@ -113,10 +120,11 @@ def feedback(course: Path, assignment: str, *, hide_hidden_tests: bool = True, d
         f"--ExplainErrors.scrub_hidden={hide_hidden_tests}",
         "--SanitizeHTML.enabled=True",
         f"--ExplainErrors.timeout={execution_timeout(course)}",
+        *([f"--student={student}"] if student else []),
     ]
     run_nbgrader(course, *args, *exporter_options(), db=db or gradebook_url(course), check=True)
     lines = late_lines(course, assignment, db or gradebook_url(course))
-    for page in (course / "feedback").glob(f"*/{assignment}/*.html"):
+    for page in (course / "feedback").glob(f"{student or '*'}/{assignment}/*.html"):
         text = add_csp(without_scripts(page.read_text(encoding="utf-8")))
         text = add_late_line(text, lines.get(page.parent.parent.name, ""))
         page.write_text(text, encoding="utf-8")

@@ -4,6 +4,7 @@
 - ``queue``: the durable journal and the fair queue (latest hand-in only, round-robin by student);
 - ``warm_pool``: sandboxed grading kernels started ahead with the course's imports, one per hand-in;
 - ``job``: grades one hand-in with ``movierec autograde``'s own code, in a private copy of the course;
+- ``worker``: long-lived processes that imported nbgrader once and run each job in a fork;
 - ``release``: merges the result into the course gradebook and releases the feedback to the exchange;
 - ``service``: ``movierec grade-service``, the loop JupyterHub starts as a managed service.
 """

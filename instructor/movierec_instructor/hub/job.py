@@ -1,20 +1,22 @@
 """Grading hand-ins, in a process of their own: ``python -m movierec_instructor.hub.job``.
 
 A job grades one hand-in, or several of one assignment by different students when they wait
-together (the service's ``--batch``): nbgrader, the course's imports and the gradebook are then
-set up once for all of them, as in batch grading. The job grades them in a private copy of the
-course (as each worker of ``movierec autograde`` does) with
+together (the service's ``--batch``), one after another, each in a private copy of the course
+(as each worker of ``movierec autograde`` does) with
 :func:`~movierec_instructor.grading.autograde.autograde` itself, so every guarantee of batch
 grading holds: the submission's checks and repairs, the sandbox and its limits, the kernel probe
 (a machine fault is *not graded*, with the reason, and nothing is written), deadlines and
-extensions. Then, holding the course's lock, it merges each result into the course gradebook,
-puts each student's folders under ``submitted/``, ``autograded/`` and ``feedback/`` as batch
+extensions. Then, holding the course's lock, it merges the result into the course gradebook,
+puts the student's folders under ``submitted/``, ``autograded/`` and ``feedback/`` as batch
 grading would, and releases the feedback to the exchange
-(:mod:`movierec_instructor.hub.release`).
+(:mod:`movierec_instructor.hub.release`) before it grades the next student.
 
-It writes each hand-in's ``result.json`` where the service said when done; ``published`` in it
-means the course and the exchange have the result (a restarted service then does not grade it
-again). One student's notebook fails only that student (as in batch grading).
+nbgrader is imported once per job (or once per worker, :mod:`movierec_instructor.hub.worker`)
+and each of its commands runs in a fork (:func:`~movierec_instructor.grading.nbgrader_runner.preload`).
+
+It writes each hand-in's ``result.json`` where the service said as soon as it is published;
+``published`` in it means the course and the exchange have the result (a restarted service then
+does not grade it again). One student's notebook fails only that student (as in batch grading).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import sys
 from pathlib import Path
 
 from movierec_instructor.grading.autograde import COURSE_FILES, autograde
-from movierec_instructor.grading.nbgrader_runner import gradebook_url
+from movierec_instructor.grading.nbgrader_runner import gradebook_url, preload
 from movierec_instructor.grading.results import feedback
 from movierec_instructor.grading.submissions import NOT_GRADED
 from movierec_instructor.hub.release import publish, registered_gradebook, release_not_graded
@@ -67,49 +69,50 @@ def write_result(target: Path, result: dict) -> None:
     target.with_suffix(".tmp").replace(target)
 
 
+def grade_one(args: argparse.Namespace, student: str, handed_in: Path, target: Path, probe: bool) -> dict:
+    """Grades one hand-in in its own private course, publishes it, writes its result; returns it."""
+    course = args.course.resolve()
+    copy = private_course(course, args.job.resolve() / student, args.assignment, {student: handed_in})
+    if args.gradebooks is not None:  # the assignment registered once, not by nbgrader in every job
+        registered = registered_gradebook(course, args.assignment, args.gradebooks.resolve())
+        shutil.copy(registered, copy / "gradebook.db")
+    findings = autograde(
+        copy,
+        args.assignment,
+        only=[student],
+        sandbox=args.sandbox,
+        execute=WARM_STEP,
+        probe=probe,
+        registered=args.gradebooks is not None,
+    )
+    lines = [[f.problem, f.action] for f in findings if f.student == student]
+    fault = [f for f in findings if f.student == student and f.action.startswith(NOT_GRADED)]
+    if fault:
+        release_not_graded(handed_in, args.feedback_dir, fault[0].problem, copy, args.assignment)
+        result = {"state": "not_graded", "reason": fault[0].problem, "findings": lines}
+    else:
+        feedback(copy, args.assignment, student=student)
+        score = publish(
+            course, copy, student, args.assignment, handed_in, args.feedback_dir, gradebook_url(copy)
+        )
+        result = {"state": "graded", "findings": lines, "score": score, "published": True}
+    write_result(target, result)
+    return result
+
+
 def grade(args: argparse.Namespace) -> dict[str, dict]:
-    """Grades, merges and releases the hand-ins, writing each result as soon as it is published.
+    """Grades, merges and releases the hand-ins one after another, each published as soon as graded.
 
     Returns:
         student -> the result written to its ``result.json``.
     """
-    course, folder = args.course.resolve(), args.job.resolve()
-    targets = {student: target for student, (_, target) in hand_ins_of(args).items()}
-    hand_ins = {student: handed_in for student, (handed_in, _) in hand_ins_of(args).items()}
-    copy = private_course(course, folder / "course", args.assignment, hand_ins)
-    if args.gradebooks is not None:  # the assignment registered once, not by nbgrader in every job
-        registered = registered_gradebook(course, args.assignment, args.gradebooks.resolve())
-        shutil.copy(registered, copy / "gradebook.db")
-    # A warm kernel of this machine answered moments ago: it stands for the probe of a cold one.
-    warm = bool(os.environ.get(WARM_ENV))
-    findings = autograde(
-        copy,
-        args.assignment,
-        only=list(hand_ins),
-        sandbox=args.sandbox,
-        execute=WARM_STEP,
-        probe=not warm,
-        registered=args.gradebooks is not None,
-    )
-    results, graded = {}, []
-    for student, handed_in in hand_ins.items():
-        lines = [[f.problem, f.action] for f in findings if f.student == student]
-        fault = [f for f in findings if f.student == student and f.action.startswith(NOT_GRADED)]
-        if fault:
-            release_not_graded(handed_in, args.feedback_dir, fault[0].problem, copy, args.assignment)
-            results[student] = {"state": "not_graded", "reason": fault[0].problem, "findings": lines}
-            write_result(targets[student], results[student])
-        else:
-            results[student] = {"state": "graded", "findings": lines}
-            graded.append(student)
-    if graded:
-        feedback(copy, args.assignment)
-    for student in graded:
-        results[student]["score"] = publish(
-            course, copy, student, args.assignment, hand_ins[student], args.feedback_dir, gradebook_url(copy)
-        )
-        results[student]["published"] = True
-        write_result(targets[student], results[student])
+    # A kernel of this machine answered moments ago (a warm one, or the last student's): it
+    # stands for the probe of a cold one.
+    probe = not os.environ.get(WARM_ENV)
+    results = {}
+    for student, (handed_in, target) in hand_ins_of(args).items():
+        results[student] = grade_one(args, student, handed_in, target, probe)
+        probe = False
     return results
 
 
@@ -141,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)
     except (AttributeError, OSError):
         pass
+    preload()
     args = parser().parse_args(argv)
     args.job.mkdir(parents=True, exist_ok=True)
     grade(args)

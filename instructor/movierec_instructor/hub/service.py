@@ -2,11 +2,12 @@
 
 It watches the exchange's inbound folder (:mod:`~movierec_instructor.hub.watch`), records every
 hand-in in its journal (:mod:`~movierec_instructor.hub.queue`), and runs up to ``workers``
-grading jobs at once (:mod:`~movierec_instructor.hub.job`, one process group each), the fairest
-first, each given a warm kernel (:mod:`~movierec_instructor.hub.warm_pool`) when one is ready.
-When hand-ins wait, one job grades up to ``batch`` of them (one assignment, different students):
-each job's start-up (nbgrader, the imports, the gradebook) is then paid once for several, and a
-burst is graded at batch grading's pace. A hand-in whose job ended without a result is graded
+grading jobs at once (:mod:`~movierec_instructor.hub.job`, one process group each, forked from a
+long-lived worker that imported nbgrader once: :mod:`~movierec_instructor.hub.worker`), the
+fairest first, each given a warm kernel (:mod:`~movierec_instructor.hub.warm_pool`) when one is
+ready. Assignments released to the exchange are registered at start, not by the first job.
+When hand-ins wait, one job grades up to ``batch`` of them (one assignment, different students,
+each published as soon as it is graded). A hand-in whose job ended without a result is graded
 alone after that. Killed at any point, it restarts from the journal: jobs left running are
 stopped and graded again unless they had published their result; hand-ins a machine fault left
 *not graded* are graded again.
@@ -28,8 +29,10 @@ from movierec_instructor.grading.autograde import threads_per_worker
 from movierec_instructor.grading.nbgrader_runner import tool_env
 from movierec_instructor.hub.job import RESULT
 from movierec_instructor.hub.queue import Job, Journal
+from movierec_instructor.hub.release import course_lock, ensure_assignment, registered_gradebook
 from movierec_instructor.hub.warm_pool import WARM_ENV, WarmPool
 from movierec_instructor.hub.watch import scan
+from movierec_instructor.hub.worker import RunningJob, Workers
 from movierec_instructor.integrity.sandbox import check_available
 
 COURSE_IMPORTS = ["numpy", "pandas", "movierec_helpers", "movierec_helpers.exercises", "tensorflow", "keras"]
@@ -47,6 +50,7 @@ class Settings:
     workers: int = 2
     pool: int = 2
     batch: int = 4
+    preforked: bool = True  # jobs run in long-lived workers that imported nbgrader once
     imports: list[str] = field(default_factory=lambda: list(COURSE_IMPORTS))
     sandbox: bool = True
     check_owner: bool = True
@@ -103,26 +107,69 @@ def recover(journal: Journal, settings: Settings) -> None:
         journal.requeue(key, "graded again after a restart (it was not graded: a machine fault)")
 
 
-def start_job(settings: Settings, jobs: list[Job], kernel: str | None) -> subprocess.Popen:
-    """Starts one job grading ``jobs`` (one assignment, different students) in a process group of its own."""
+def job_arguments(settings: Settings, jobs: list[Job]) -> list[str]:
+    """The command line of one job grading ``jobs`` (one assignment, different students)."""
+    folder = job_folder(settings, jobs[0].key)
+    argv = [
+        "--course", str(settings.course), "--job", str(folder), "--feedback-dir", str(settings.feedback),
+        "--assignment", jobs[0].assignment, "--gradebooks", str(settings.state / "gradebooks"),
+    ]  # fmt: skip
+    for job in jobs:
+        argv += ["--hand-in", job.student, str(job.folder), str(job_folder(settings, job.key) / RESULT)]
+    if not settings.sandbox:
+        argv.append("--no-sandbox")
+    return argv
+
+
+def start_job(settings: Settings, jobs: list[Job], kernel: str | None, workers: Workers | None = None):
+    """Starts one job grading ``jobs`` in a process group of its own: in a worker when there are
+    workers (:mod:`~movierec_instructor.hub.worker`), else as a new interpreter.
+
+    Returns:
+        What answers ``pid``, ``poll()`` and ``returncode`` (a :class:`subprocess.Popen` or a
+        :class:`~movierec_instructor.hub.worker.RunningJob`).
+    """
     for job in jobs:
         shutil.rmtree(job_folder(settings, job.key), ignore_errors=True)
         job_folder(settings, job.key).mkdir(parents=True)
     folder = job_folder(settings, jobs[0].key)
-    command = [
-        sys.executable, "-m", "movierec_instructor.hub.job", "--course", str(settings.course),
-        "--job", str(folder), "--feedback-dir", str(settings.feedback), "--assignment", jobs[0].assignment,
-        "--gradebooks", str(settings.state / "gradebooks"),
-    ]  # fmt: skip
-    for job in jobs:
-        command += ["--hand-in", job.student, str(job.folder), str(job_folder(settings, job.key) / RESULT)]
-    if not settings.sandbox:
-        command.append("--no-sandbox")
-    env = tool_env({**threads_per_worker(settings.workers), **({WARM_ENV: kernel} if kernel else {})})
-    with open(folder / "job.log", "wb") as log:
+    argv = job_arguments(settings, jobs)
+    extra = {**threads_per_worker(settings.workers), **({WARM_ENV: kernel} if kernel else {})}
+    if workers is not None:
+        try:
+            return workers.start(argv, extra, folder / "job.log")
+        except (OSError, RuntimeError, ValueError) as exc:  # a worker that cannot start: grade all the same
+            (folder / "job.log").write_text(f"no grading worker ({exc}); the job runs on its own\n")
+    with open(folder / "job.log", "ab") as log:
         return subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [sys.executable, "-m", "movierec_instructor.hub.job", *argv],
+            env=tool_env(extra),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+
+
+def prepare(settings: Settings) -> list[str]:
+    """Registers each assignment released to the exchange ahead of its first hand-in; returns them.
+
+    The cached registration every job copies (:func:`~movierec_instructor.hub.release.registered_gradebook`)
+    and the assignment in the course gradebook (:func:`~movierec_instructor.hub.release.ensure_assignment`)
+    would otherwise be made by the first job, which takes seconds longer. One that fails is left
+    to the jobs, which report why.
+    """
+    outbound = settings.exchange / settings.course_id / "outbound"
+    released = sorted(p.name for p in outbound.glob("*") if (settings.course / "solutions" / p.name).is_dir())
+    done = []
+    for assignment in released:
+        try:
+            registered_gradebook(settings.course, assignment, settings.state / "gradebooks")
+            with course_lock(settings.course):
+                ensure_assignment(settings.course, assignment)
+            done.append(assignment)
+        except Exception as exc:  # noqa: BLE001 - the first job registers it and reports a failure
+            print(f"could not register {assignment} ahead: {exc}", file=sys.stderr)
+    return done
 
 
 def take_batch(journal: Journal, size: int) -> list[Job]:
@@ -163,7 +210,8 @@ class Service:
         shutil.rmtree(settings.state / "pool", ignore_errors=True)  # a killed service's kernels died with it
         self.journal = Journal(settings.state / "journal.sqlite")
         self.pool = WarmPool(settings.state / "pool", settings.pool, settings.imports, settings.sandbox)
-        self.running: list[tuple[list[Job], subprocess.Popen, str | None]] = []
+        self.workers = Workers(settings.workers, tool_env()) if settings.preforked else None
+        self.running: list[tuple[list[Job], RunningJob | subprocess.Popen, str | None]] = []
 
     def step(self) -> None:
         """One round: record new hand-ins, start jobs, settle finished ones, warm a kernel."""
@@ -186,7 +234,7 @@ class Service:
             if not jobs:
                 break
             kernel = self.pool.claim()
-            process = start_job(self.settings, jobs, kernel)
+            process = start_job(self.settings, jobs, kernel, self.workers)
             for job in jobs:
                 self.journal.running(job.key, process.pid, kernel)
             self.running.append((jobs, process, kernel))
@@ -195,6 +243,9 @@ class Service:
     def serve(self) -> None:
         """Grades until stopped (or, with ``once``, until nothing is left)."""
         recover(self.journal, self.settings)
+        if self.workers is not None:
+            self.workers.warm()
+        prepare(self.settings)
         self.pool.fill(wait=True)
         try:
             while True:
@@ -206,6 +257,8 @@ class Service:
             for _jobs, process, _kernel in self.running:
                 stop_group(process.pid)
             self.pool.close()
+            if self.workers is not None:
+                self.workers.close()
             self.journal.close()
 
 
@@ -235,6 +288,9 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--imports", default=",".join(COURSE_IMPORTS), help="modules a warm kernel imports (comma-separated)"
     )
+    parser.add_argument(
+        "--fresh-jobs", action="store_true", help="each job a new interpreter, not a fork of a long-lived worker"
+    )
     parser.add_argument("--no-sandbox", action="store_true", help="grade without the OS sandbox")
     parser.add_argument(
         "--no-owner-check", action="store_true", help="accept hand-ins not owned by the student named"
@@ -254,6 +310,7 @@ def settings_from(course: Path, args) -> Settings:
         batch=args.batch,
         imports=[m for m in args.imports.split(",") if m],
         sandbox=not args.no_sandbox,
+        preforked=not args.fresh_jobs,
         check_owner=not args.no_owner_check,
         once=args.once,
     )

@@ -62,7 +62,8 @@ class WarmPool:
         (home / "run").mkdir(mode=0o700)
         manager = KernelManager(kernel_name=GRADING_KERNEL, transport="ipc", ip=str(home / "run" / "kernel"))
         manager.connection_file = str(home / "run" / "connection.json")
-        env = tool_env(grading_env(self.sandbox, str(home / "run")))
+        # nbgrader's autograde sets this for the kernels it starts; notebooks read it (is_grading).
+        env = tool_env(grading_env(self.sandbox, str(home / "run"), {"NBGRADER_EXECUTION": "autograde"}))
         manager.start_kernel(env=env, cwd=str(home / "work"), extra_arguments=KERNEL_ARGS)
         try:
             run_silently(
