@@ -289,7 +289,7 @@ def add_arguments(parser) -> None:
         "--imports", default=",".join(COURSE_IMPORTS), help="modules a warm kernel imports (comma-separated)"
     )
     parser.add_argument(
-        "--fresh-jobs", action="store_true", help="each job a new interpreter, not a fork of a long-lived worker"
+        "--fresh-jobs", action="store_true", help="each job a new interpreter (no long-lived workers)"
     )
     parser.add_argument("--no-sandbox", action="store_true", help="grade without the OS sandbox")
     parser.add_argument(
