@@ -4,7 +4,8 @@
 needs a browser. Each page is made for real: a toy class of five is graded with nbgrader
 (``movierec autograde``, outside the sandbox: the pages do not depend on it), one student
 late, one whose answer raises, two who hand in the same code; then ``movierec feedback``,
-``movierec stats`` and the similarity report that ``movierec autograde`` writes. The
+``movierec stats``, the similarity report that ``movierec autograde`` writes and the grading
+service's status page (a hand-in in each state). The
 test-strength report is written from runner results of mutants that the real mutation
 operators make of a real solution cell (running them would add minutes and no markup).
 
@@ -26,6 +27,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from movierec_instructor.cli import main
+from movierec_instructor.hub.status_page import render
 from movierec_instructor.integrity.untrusted import CSP
 from tests.browser_tools import CHROMIUM, chromium
 from tests.toy_course import hand_in, toy_course
@@ -123,6 +125,7 @@ PAGES = [
     "similarity",
     "stats",
     "strength",
+    "hub-status",
 ]
 
 
@@ -205,6 +208,26 @@ def _strength_results() -> list:
     ]
 
 
+def _status_rows() -> list[dict]:
+    """The grading service's page with a hand-in in each state (as its journal holds them)."""
+    seen = 1_796_000_000.0
+    states = [("pending", None, None), ("grading", None, None), ("graded", None, 2.5),
+              ("not_graded", "the grading kernel cannot start", None), ("superseded", None, None),
+              ("refused", "not a hand-in folder", None)]  # fmt: skip
+    return [
+        {
+            "student": f"s{k}",
+            "assignment": ASSIGNMENT,
+            "seen": seen - k,
+            "state": state,
+            "reason": reason,
+            "score": score,
+            "ahead": 2,
+        }  # fmt: skip
+        for k, (state, reason, score) in enumerate(states)
+    ]
+
+
 @pytest.fixture(scope="module")
 def pages(graded_class, tmp_path_factory) -> dict[str, Path]:
     """Every page, by name (``feedback-<student>``, ``similarity``, ``stats``, ``strength``)."""
@@ -216,6 +239,9 @@ def pages(graded_class, tmp_path_factory) -> dict[str, Path]:
     }
     found["similarity"] = graded_class / f"similarity-{ASSIGNMENT}.html"
     found["stats"] = graded_class / f"stats-{ASSIGNMENT}.html"
+    status = tmp_path_factory.mktemp("hub") / "status.html"
+    status.write_text(render(_status_rows(), "teacher", everyone=True), encoding="utf-8")
+    found["hub-status"] = status
     found["strength"] = write_reports(_strength_results(), tmp_path_factory.mktemp("strength"), "strength")[
         "html"
     ]

@@ -6,5 +6,6 @@
 - ``job``: grades one hand-in with ``movierec autograde``'s own code, in a private copy of the course;
 - ``worker``: long-lived processes that imported nbgrader once and run each job in a fork;
 - ``release``: merges the result into the course gradebook and releases the feedback to the exchange;
+- ``status_page``: each student's hand-ins in words, behind the hub's OAuth (instructors see all);
 - ``service``: ``movierec grade-service``, the loop JupyterHub starts as a managed service.
 """

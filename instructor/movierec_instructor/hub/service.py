@@ -6,6 +6,8 @@ grading jobs at once (:mod:`~movierec_instructor.hub.job`, one process group eac
 long-lived worker that imported nbgrader once: :mod:`~movierec_instructor.hub.worker`), the
 fairest first, each given a warm kernel (:mod:`~movierec_instructor.hub.warm_pool`) when one is
 ready. Assignments released to the exchange are registered at start, not by the first job.
+Started by JupyterHub with a URL, it also serves each student a page of where their hand-ins
+are (:mod:`~movierec_instructor.hub.status_page`, behind the hub's OAuth).
 When hand-ins wait, one job grades up to ``batch`` of them (one assignment, different students,
 each published as soon as it is graded). A hand-in whose job ended without a result is graded
 alone after that. Killed at any point, it restarts from the journal: jobs left running are
@@ -27,6 +29,7 @@ from pathlib import Path
 
 from movierec_instructor.grading.autograde import threads_per_worker
 from movierec_instructor.grading.nbgrader_runner import tool_env
+from movierec_instructor.hub import status_page
 from movierec_instructor.hub.job import RESULT
 from movierec_instructor.hub.queue import Job, Journal
 from movierec_instructor.hub.release import course_lock, ensure_assignment, registered_gradebook
@@ -51,6 +54,7 @@ class Settings:
     pool: int = 2
     batch: int = 4
     preforked: bool = True  # jobs run in long-lived workers that imported nbgrader once
+    instructors: list[str] = field(default_factory=list)  # who sees every hand-in on the status page
     imports: list[str] = field(default_factory=lambda: list(COURSE_IMPORTS))
     sandbox: bool = True
     check_owner: bool = True
@@ -243,6 +247,7 @@ class Service:
     def serve(self) -> None:
         """Grades until stopped (or, with ``once``, until nothing is left)."""
         recover(self.journal, self.settings)
+        status_page.start(self.settings.state / "journal.sqlite", set(self.settings.instructors))
         if self.workers is not None:
             self.workers.warm()
         prepare(self.settings)
@@ -291,6 +296,9 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--fresh-jobs", action="store_true", help="each job a new interpreter (no long-lived workers)"
     )
+    parser.add_argument(
+        "--instructors", default="", help="hub users who see every hand-in on the status page (a,b,...)"
+    )
     parser.add_argument("--no-sandbox", action="store_true", help="grade without the OS sandbox")
     parser.add_argument(
         "--no-owner-check", action="store_true", help="accept hand-ins not owned by the student named"
@@ -311,6 +319,7 @@ def settings_from(course: Path, args) -> Settings:
         imports=[m for m in args.imports.split(",") if m],
         sandbox=not args.no_sandbox,
         preforked=not args.fresh_jobs,
+        instructors=[name for name in args.instructors.split(",") if name],
         check_owner=not args.no_owner_check,
         once=args.once,
     )
