@@ -45,6 +45,15 @@ c.JupyterHub.services = [
             "2",
             "--pool",
             "2",
+            "--instructors",
+            os.environ.get("MOVIEREC_ADMINS", ""),
         ],  # fmt: skip
+        # Its page (each student's hand-ins, in words) at /services/movierec-grader/, behind the hub's OAuth.
+        "url": os.environ.get("MOVIEREC_GRADER_URL", "http://127.0.0.1:10101"),
+        "oauth_no_confirm": True,
     }
+]
+# Every user may open the grading service's page (it shows each one only their own hand-ins).
+c.JupyterHub.load_roles = [
+    {"name": "user", "scopes": ["self", "access:services!service=movierec-grader"]},
 ]

@@ -102,7 +102,12 @@ c.Spawner.environment = {{"GIT_CONFIG_GLOBAL": {str(base / "gitconfig")!r},
 c.Spawner.http_timeout = 120
 c.JupyterHub.services = [
     {{"name": "movierec-grader", "user": {GRADER!r}, "cwd": {str(course)!r}, "command": {service!r},
+      "url": "http://127.0.0.1:{free_port()}", "oauth_no_confirm": True,
       "environment": {{"PYTHONPATH": {os.environ.get("PYTHONPATH", "")!r}, "MOVIEREC_PROGRESS": "0"}}}},
+]
+# Students may open the grading service's page (it shows each one their own hand-ins).
+c.JupyterHub.load_roles = [
+    {{"name": "user", "scopes": ["self", "access:services!service=movierec-grader"]}},
 ]
 """
     config.write_text(text)
@@ -259,6 +264,13 @@ def test_a_class_hands_in_from_the_lab_and_each_student_reads_only_their_own_fee
                 Path(f"/tmp/movierec-test-hub-{user}.html").write_text(page.content())
             raise
         assert set(feedback) == set(STUDENTS), (hub["base"] / "hub.log").read_text()[-3000:]
+        for user, page in pages.items():  # the service's page, through the hub's OAuth: their own only
+            page.goto(f"{hub['url']}/services/movierec-grader/")
+            page.get_by_role("heading", level=1).wait_for()
+            text = page.locator("body").inner_text()
+            points = f"{EXPECTED[user]:g}"
+            assert f"Signed in to the hub as {user}." in text and f"Graded: {points} points." in text, text
+            assert all(other not in text for other in STUDENTS if other != user), text
         assert "2.0 of 2.0 points" in feedback["mrhub-s1"], feedback["mrhub-s1"]
         assert "✗ doubles (0 of 1): double(3) is 6" in feedback["mrhub-s2"], feedback["mrhub-s2"]
         assert "✗ doubles (0 of 1): NotImplementedError" in feedback["mrhub-s3"], feedback["mrhub-s3"]
