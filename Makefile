@@ -104,6 +104,8 @@ test-oldest:
 	$(PYTHON) scripts/course.py test-oldest
 
 bench: setup
+	# The maintainers' comparison libraries (the `bench` extra: `implicit`), never the students'.
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[bench]'
 	$(PY) benchmarks/engine.py
 	ONEDNN_MAX_CPU_ISA=AVX2 $(PY) benchmarks/engine.py
 	$(PY) benchmarks/scaling.py
@@ -117,6 +119,7 @@ bench: setup
 	$(PY) benchmarks/torch_engine.py
 	$(PY) benchmarks/torch_embeddings.py
 	$(PY) benchmarks/torch_softmax.py
+	$(PY) benchmarks/implicit_feedback.py
 	$(PY) benchmarks/hub.py
 
 # Instructors: mutation testing of every graded exercise's tests (reports in test-strength/).

@@ -141,6 +141,13 @@ def test_benchmarks_are_not_installed():
     assert (ROOT / "benchmarks").is_dir()
 
 
+def test_make_bench_runs_every_benchmark():
+    target = re.search(r"^bench:.*?(?=^\S)", (ROOT / "Makefile").read_text(), re.S | re.M).group(0)
+    ran = set(re.findall(r"benchmarks/(\w+)\.py", target))
+    scripts = {p.stem for p in (ROOT / "benchmarks").glob("*.py") if "__main__" in p.read_text()}
+    assert scripts and scripts - ran == set(), "benchmarks that make bench does not run"
+
+
 def test_every_package_docstring_names_its_modules_and_the_cli_docstring_every_command():
     import argparse
     import importlib
