@@ -4,7 +4,7 @@ A job started as ``python -m movierec_instructor.hub.job`` spends about 1.5 s of
 nbgrader and the course's grading code before it grades anything, and each nbgrader command
 it runs as many again. The service instead keeps one worker process per grading slot
 (``python -m movierec_instructor.hub.worker``) that has imported all of it once; for each job
-the worker forks, and the fork (its own session and process group, killed with its worker)
+the worker forks, and the fork (its own process group, killed with its worker)
 runs :func:`movierec_instructor.hub.job.main` with the job's arguments and environment, its
 output in the job's log. nbgrader's commands then run in forks of the job
 (:func:`~movierec_instructor.grading.nbgrader_runner.preload`). Nothing is shared between
@@ -41,7 +41,7 @@ def _run_job(argv: list[str], env: Mapping[str, str], log: str) -> None:
     """In the forked child: becomes one grading job and exits with its status."""
     status = 1
     try:
-        os.setsid()
+        os.setpgid(0, 0)  # its own process group (the worker sets it too, whichever runs first)
         die_with_parent()
         descriptor = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         null = os.open(os.devnull, os.O_RDONLY)
@@ -81,6 +81,10 @@ def serve(requests=None, answers=None) -> None:
         pid = os.fork()
         if pid == 0:
             _run_job(request["argv"], request.get("env", {}), request["log"])
+        try:  # before the service hears of it, so that it can always kill the group
+            os.setpgid(pid, pid)
+        except OSError:  # it has set it itself, or ended already
+            pass
         answers.write(json.dumps({"started": pid}) + "\n")
         answers.flush()
         _, status = os.waitpid(pid, 0)

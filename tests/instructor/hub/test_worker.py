@@ -22,36 +22,49 @@ def _ended(job, timeout=60):
     return job.returncode
 
 
-def test_jobs_are_forks_of_one_worker_each_in_its_own_session(tmp_path):
-    workers = Workers(1, tool_env())
-    try:
-        workers.warm()
-        (worker,) = workers.workers
-        first = workers.start(["--no-such-option"], {"MOVIEREC_TEST_MARK": "first"}, tmp_path / "first.log")
-        assert os.getpgid(first.pid) == first.pid != worker.process.pid  # a process group to kill
-        assert _ended(first) == 2  # argparse's status for a bad command line
-        assert "usage: movierec_instructor.hub.job" in (tmp_path / "first.log").read_text()
-        second = workers.start(["--help"], {}, tmp_path / "second.log")
-        assert _ended(second) == 0 and second.pid != first.pid
-        assert workers.workers == [worker] and worker.alive()  # the same worker, imports done once
-    finally:
-        workers.close()
-
-
-def test_a_job_dies_with_its_worker_and_reads_as_killed(tmp_path):
+def _held_job(tmp_path: Path) -> list[str]:
+    """A job's command line that waits for the registration lock (held by the test) before grading."""
     course, cache = tmp_path / "course", tmp_path / "gradebooks"
     toy_course(course, ASSIGNMENT, _notebook())
     handed_in = tmp_path / "hand-in"
     handed_in.mkdir()
-    argv = [
+    cache.mkdir()
+    return [
         "--course", str(course), "--job", str(tmp_path / "job"), "--feedback-dir", str(tmp_path / "feedback"),
         "--assignment", ASSIGNMENT, "--gradebooks", str(cache), "--hand-in", "s1", str(handed_in),
         str(tmp_path / "result.json"),
     ]  # fmt: skip
-    cache.mkdir()
+
+
+def test_jobs_are_forks_of_one_worker_each_in_its_own_process_group(tmp_path):
+    argv = _held_job(tmp_path)
     workers = Workers(1, tool_env())
     try:
-        with open(cache / LOCK, "a") as lock:  # the job waits for the registration's lock
+        workers.warm()
+        (worker,) = workers.workers
+        bad = workers.start(["--no-such-option"], {}, tmp_path / "bad.log")
+        assert _ended(bad) == 2  # argparse's status for a bad command line
+        assert "usage: movierec_instructor.hub.job" in (tmp_path / "bad.log").read_text()
+        with open(tmp_path / "gradebooks" / LOCK, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            job = workers.start(argv, {}, tmp_path / "job.log")
+            # The group exists as soon as the service hears of the job: the service can always kill it.
+            assert os.getpgid(job.pid) == job.pid != os.getpgid(worker.process.pid)
+            os.killpg(job.pid, signal.SIGKILL)  # what a stopping service does
+            assert _ended(job) == -signal.SIGKILL
+        again = workers.start(["--help"], {}, tmp_path / "help.log")
+        assert _ended(again) == 0 and again.pid not in (bad.pid, job.pid)
+        assert workers.workers == [worker] and worker.alive()  # the same worker, imports done once
+    finally:
+        workers.close()
+    assert not (tmp_path / "result.json").exists()
+
+
+def test_a_job_dies_with_its_worker_and_reads_as_killed(tmp_path):
+    argv = _held_job(tmp_path)
+    workers = Workers(1, tool_env())
+    try:
+        with open(tmp_path / "gradebooks" / LOCK, "a") as lock:  # the job waits for the registration's lock
             fcntl.flock(lock, fcntl.LOCK_EX)
             job = workers.start(argv, {}, tmp_path / "job.log")
             time.sleep(2)
