@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import signal
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -46,6 +47,10 @@ class WarmPool:
     def __init__(self, folder: Path, size: int, modules: list[str], sandbox: bool = True) -> None:
         self.folder, self.size, self.modules, self.sandbox = Path(folder), size, modules, sandbox
         self.folder.mkdir(parents=True, exist_ok=True)
+        # The kernels' IPC sockets live in a short private folder: a Unix socket's path holds at
+        # most 107 bytes, and under a deep course folder (or pytest's) every kernel died at
+        # start, so that the jobs quietly started cold ones.
+        self.sockets = Path(tempfile.mkdtemp(prefix="movierec-pool-"))
         self.kernels: dict[str, KernelManager] = {}
         self.count = 0
         self.lock = threading.Lock()
@@ -57,13 +62,13 @@ class WarmPool:
         with self.lock:
             self.count += 1
             name = f"k{os.getpid()}-{self.count}"
-        home = self.folder / name
+        home, run = self.folder / name, self.sockets / name
         (home / "work").mkdir(parents=True)
-        (home / "run").mkdir(mode=0o700)
-        manager = KernelManager(kernel_name=GRADING_KERNEL, transport="ipc", ip=str(home / "run" / "kernel"))
-        manager.connection_file = str(home / "run" / "connection.json")
+        run.mkdir(mode=0o700)
+        manager = KernelManager(kernel_name=GRADING_KERNEL, transport="ipc", ip=str(run / "kernel"))
+        manager.connection_file = str(run / "connection.json")
         # nbgrader's autograde sets this for the kernels it starts; notebooks read it (is_grading).
-        env = tool_env(grading_env(self.sandbox, str(home / "run"), {"NBGRADER_EXECUTION": "autograde"}))
+        env = tool_env(grading_env(self.sandbox, str(run), {"NBGRADER_EXECUTION": "autograde"}))
         manager.start_kernel(env=env, cwd=str(home / "work"), extra_arguments=KERNEL_ARGS)
         try:
             run_silently(
@@ -72,6 +77,7 @@ class WarmPool:
         except Exception:
             manager.shutdown_kernel(now=True)
             shutil.rmtree(home, ignore_errors=True)
+            shutil.rmtree(run, ignore_errors=True)
             raise
         record = {
             "connection_file": manager.connection_file,
@@ -95,6 +101,7 @@ class WarmPool:
                 if not manager.is_alive() and (self.folder / name / "ready.json").exists():
                     self.kernels.pop(name)
                     shutil.rmtree(self.folder / name, ignore_errors=True)
+                    shutil.rmtree(self.sockets / name, ignore_errors=True)
 
     def _keep_warm(self) -> None:
         # One long-lived thread starts every kernel: Linux kills a kernel launcher when the
@@ -151,6 +158,7 @@ class WarmPool:
             except Exception:  # noqa: BLE001 - it is gone already
                 pass
         shutil.rmtree(self.folder / name, ignore_errors=True)
+        shutil.rmtree(self.sockets / name, ignore_errors=True)
 
     def close(self) -> None:
         """Kills every kernel of the pool (after the kernel being warmed, if any)."""
@@ -159,6 +167,7 @@ class WarmPool:
             self.warming.join()
         for name in list(self.kernels):
             self.discard(name)
+        shutil.rmtree(self.sockets, ignore_errors=True)
 
 
 def take_claimed() -> dict | None:

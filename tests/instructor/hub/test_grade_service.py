@@ -30,8 +30,10 @@ ANSWERS = {"right": "2 * x", "wrong": "x + 2", "slow": "__import__('time').sleep
 # Right (or wrong) only in a kernel that knows it is grading, as nbgrader's own kernels do.
 GRADING = "__import__('os').environ.get('NBGRADER_EXECUTION') == 'autograde'"
 WHEN_GRADED = {"right": f"2 * x if {GRADING} else 0", "wrong": f"x + 2 if {GRADING} else x * 2"}
-# Alone: with other sandboxes starting beside it (make test's parallel workers), a restarted
-# service's warm kernels died at start on this 2-core machine (not understood yet; see #37).
+# Alone since warm kernels died at start beside make test's parallel workers: their IPC socket
+# paths under pytest-xdist's deeper folders passed 107 bytes (fixed: test_warm_pool.py). They
+# have since passed beside the cluster and grading-infrastructure tests (one run, three
+# workers); they stay alone until more runs have shown it.
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow, pytest.mark.alone]
 
 
