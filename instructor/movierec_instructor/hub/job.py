@@ -72,7 +72,10 @@ def write_result(target: Path, result: dict) -> None:
 def grade_one(args: argparse.Namespace, student: str, handed_in: Path, target: Path, probe: bool) -> dict:
     """Grades one hand-in in its own private course, publishes it, writes its result; returns it."""
     course = args.course.resolve()
-    copy = private_course(course, args.job.resolve() / student, args.assignment, {student: handed_in})
+    # Under courses/: a student id is never a name the job's own files use (job.log, result.json).
+    copy = private_course(
+        course, args.job.resolve() / "courses" / student, args.assignment, {student: handed_in}
+    )
     if args.gradebooks is not None:  # the assignment registered once, not by nbgrader in every job
         registered = registered_gradebook(course, args.assignment, args.gradebooks.resolve())
         shutil.copy(registered, copy / "gradebook.db")

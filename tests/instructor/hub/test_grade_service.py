@@ -131,7 +131,8 @@ def test_hand_ins_are_graded_and_each_student_fetches_their_own_feedback(tmp_pat
     assert _scores(course) == {"s1": 2.0, "s2": 0.0, "s3": 0.0}
     # Each job grades its students one by one, each in a private course named after the student.
     jobs = (course / "hub-state" / "jobs").iterdir()
-    together = [sorted(p.name for p in job.iterdir() if (p / "submitted" / p.name).is_dir()) for job in jobs]
+    together = [sorted(p.name for p in (job / "courses").glob("*") if (p / "submitted" / p.name).is_dir())
+                for job in jobs]  # fmt: skip
     together = sorted(t for t in together if t)
     assert sorted(map(len, together)) == [1, 2], together  # 3 waiting, 2 workers: one job grades two
     warm = [(course / "autograded" / s / ASSIGNMENT / WARM_MARK).exists() for s in homes]
